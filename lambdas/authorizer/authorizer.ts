@@ -1,0 +1,110 @@
+/**
+ * The decision: request → policy. Dependencies come in (I/O lives at the edges, in handler.ts), so this is
+ * the same code in Lambda, in the local gateway, in tests and in benchmarks.
+ *
+ * Outcomes, as API Gateway turns them into responses:
+ * - an Allow policy for exactly the routes the principal's scopes permit (403 elsewhere, from the cache too);
+ * - `throw new Error('Unauthorized')` for a missing or refused credential → 401;
+ * - any other throw (store, JWKS or secret failure) → API Gateway's authorizer-failure response. Never an Allow.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { extractCredential, type CredentialKind } from '../core/credentials.js';
+import { credentialCacheKey, type CachedDecision, type DecisionCache } from '../core/decision-cache.js';
+import type { KeyVerification } from '../core/key-verifier.js';
+import type { Log } from '../core/log.js';
+import { buildPolicy } from '../core/policy.js';
+import { anonymousPrincipal, principalToContext, type Principal } from '../core/principal.js';
+import type { Scope } from '../core/scopes.js';
+import type { AuthMode } from '../core/settings.js';
+import type { TokenVerification } from '../core/token-verifier.js';
+
+/** What a refused or missing credential looked like, for the audit trail. Never the credential. */
+export interface RefusalEvent {
+  readonly reason: string;
+  readonly credentialKind: CredentialKind | 'none' | 'unknown';
+  readonly keyId?: string;
+  readonly sourceIp?: string;
+  readonly method: string;
+  readonly path: string;
+  readonly mode: AuthMode;
+  /** `denied` in enforce mode; `allowed_anonymous` in audit mode. */
+  readonly outcome: 'denied' | 'allowed_anonymous';
+}
+
+export interface AuthorizerDeps {
+  readonly mode: AuthMode;
+  readonly anonymousScopes: readonly Scope[];
+  readonly keys: { verify(key: string): Promise<KeyVerification> };
+  readonly tokens: { verify(token: string): Promise<TokenVerification> };
+  readonly cache: DecisionCache;
+  readonly log: Log;
+  /** Called for every refused (and, in audit mode, missing) credential. Must not throw. */
+  readonly onRefusal?: (event: RefusalEvent) => void;
+  /** Called for every allowed API-key request (usage accounting). Must not throw. */
+  readonly onKeyUse?: (keyId: string) => void;
+}
+
+export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+/** The exact message API Gateway maps to 401. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
+  const anonymous = anonymousPrincipal(deps.anonymousScopes);
+
+  const allow = (principal: Principal, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult =>
+    buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, context: principalToContext(principal) });
+
+  const refuse = (
+    event: APIGatewayRequestAuthorizerEvent,
+    reason: string,
+    credentialKind: RefusalEvent['credentialKind'],
+    keyId?: string,
+  ): APIGatewayAuthorizerResult => {
+    const auditMode = deps.mode === 'audit';
+    const refusal: RefusalEvent = {
+      reason,
+      credentialKind,
+      ...(keyId === undefined ? {} : { keyId }),
+      ...(event.requestContext?.identity?.sourceIp ? { sourceIp: event.requestContext.identity.sourceIp } : {}),
+      method: event.httpMethod,
+      path: event.path,
+      mode: deps.mode,
+      outcome: auditMode ? 'allowed_anonymous' : 'denied',
+    };
+    // A missing credential is ordinary in enforce mode (a 401 says so); it is an audit finding only in audit mode.
+    if (credentialKind !== 'none' || auditMode) deps.onRefusal?.(refusal);
+    deps.log.info('credential refused', { reason, credentialKind, keyId, outcome: refusal.outcome });
+    if (auditMode) return allow(anonymous, event);
+    throw new Error(UNAUTHORIZED);
+  };
+
+  return async (event) => {
+    if (deps.mode === 'off') return allow(anonymous, event);
+
+    const credential = extractCredential(event.headers, event.multiValueHeaders);
+    if (credential.kind === 'none') return refuse(event, 'missing', 'none');
+    if (credential.kind === 'refused') return refuse(event, credential.reason, 'unknown');
+
+    const cacheKey = credentialCacheKey(credential.value);
+    let decision: CachedDecision | undefined = deps.cache.get(cacheKey);
+    if (!decision) {
+      // Dependency failures throw out of here: not cached, not an Allow, not a 401.
+      if (credential.kind === 'api_key') {
+        const result = await deps.keys.verify(credential.value);
+        decision = result.ok
+          ? { allow: true, principal: result.principal }
+          : { allow: false, reason: result.reason, ...(result.keyId === undefined ? {} : { keyId: result.keyId }) };
+        deps.cache.set(cacheKey, decision, result.ok ? result.usableUntilMs : Infinity);
+      } else {
+        const result = await deps.tokens.verify(credential.value);
+        decision = result.ok ? { allow: true, principal: result.principal } : { allow: false, reason: result.reason };
+        deps.cache.set(cacheKey, decision, result.ok ? result.expiresAtMs : Infinity);
+      }
+    }
+
+    if (!decision.allow) return refuse(event, decision.reason, credential.kind, decision.keyId);
+    if (decision.principal.keyId !== undefined) deps.onKeyUse?.(decision.principal.keyId);
+    return allow(decision.principal, event);
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * What the store knows about an API key, and the pure rules that decide whether it is usable now.
+ * The record never holds the key itself: only its keyed hash and the pepper version used.
+ */
+import type { KeyEnvironment } from './api-key.js';
+import type { Scope } from './scopes.js';
+
+export interface KeyRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+  readonly env: KeyEnvironment;
+  /** HMAC-SHA256(pepper[pepperVersion], key), base64url. */
+  readonly hash: string;
+  readonly pepperVersion: string;
+  /** Principal that created the key (for audit). */
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly expiresAt?: string;
+  /** When refusal starts: now for a revoke, now + grace for a rotation. */
+  readonly revokedAt?: string;
+  /** Set on a rotated key: the end of its grace period (equal to revokedAt) and its successor. */
+  readonly graceUntil?: string;
+  readonly rotatedTo?: string;
+  readonly rotatedFrom?: string;
+}
+
+export type KeyState = 'active' | 'expired' | 'revoked';
+
+/** Usability at `nowMs`. Revocation wins over expiry so audit reasons stay truthful. */
+export function keyState(record: KeyRecord, nowMs: number): KeyState {
+  if (record.revokedAt !== undefined && Date.parse(record.revokedAt) <= nowMs) return 'revoked';
+  if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= nowMs) return 'expired';
+  return 'active';
+}
+
+/** The instant the key stops being usable, if any: bounds how long a positive decision may be cached. */
+export function keyUsableUntil(record: KeyRecord): number {
+  const times = [record.revokedAt, record.expiresAt].filter((t): t is string => t !== undefined).map((t) => Date.parse(t));
+  return times.length === 0 ? Infinity : Math.min(...times);
+}

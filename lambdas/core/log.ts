@@ -1,0 +1,10 @@
+/**
+ * The logging surface core modules depend on. Powertools' Logger satisfies it; tests pass a capturing one.
+ * Core code logs reasons and public ids only — never a credential, hash or pepper.
+ */
+export interface Log {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}

@@ -1,0 +1,61 @@
+/**
+ * Who is calling, after a credential has been verified. The authorizer puts this into the policy context
+ * (scalars only, as API Gateway requires); handlers read it back with {@link principalFromContext}.
+ */
+import { ADMIN_GROUP, isScope, sortScopes, type Scope } from './scopes.js';
+
+export type AuthMethod = 'api_key' | 'jwt' | 'iam' | 'anonymous';
+
+export interface Principal {
+  readonly principalId: string;
+  readonly authMethod: AuthMethod;
+  readonly tenant: string;
+  readonly scopes: readonly Scope[];
+  readonly keyId?: string;
+  /** Cross-tenant audit reads: group `admins` and the bootstrap admin key. */
+  readonly admin: boolean;
+}
+
+export const ANONYMOUS_PRINCIPAL_ID = 'anonymous';
+export const ANONYMOUS_TENANT = 'anonymous';
+
+export function anonymousPrincipal(scopes: readonly Scope[]): Principal {
+  return { principalId: ANONYMOUS_PRINCIPAL_ID, authMethod: 'anonymous', tenant: ANONYMOUS_TENANT, scopes, admin: false };
+}
+
+export type AuthorizerContext = Record<string, string>;
+
+export function principalToContext(p: Principal): AuthorizerContext {
+  const context: AuthorizerContext = {
+    principalId: p.principalId,
+    authMethod: p.authMethod,
+    tenant: p.tenant,
+    scopes: p.scopes.join(' '),
+    admin: String(p.admin),
+  };
+  if (p.keyId !== undefined) context.keyId = p.keyId;
+  return context;
+}
+
+const AUTH_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['api_key', 'jwt', 'iam', 'anonymous']);
+
+/** Reads a principal back from the context API Gateway hands the integration (every value a string). */
+export function principalFromContext(context: Record<string, unknown> | null | undefined): Principal | undefined {
+  if (!context) return undefined;
+  const { principalId, authMethod, tenant, scopes, keyId, admin } = context;
+  if (typeof principalId !== 'string' || typeof tenant !== 'string' || typeof authMethod !== 'string') return undefined;
+  if (!AUTH_METHODS.has(authMethod)) return undefined;
+  const scopeList = typeof scopes === 'string' ? scopes.split(' ').filter(isScope) : [];
+  return {
+    principalId,
+    authMethod: authMethod as AuthMethod,
+    tenant,
+    scopes: sortScopes(scopeList),
+    admin: admin === 'true' || admin === true,
+    ...(typeof keyId === 'string' && keyId !== '' ? { keyId } : {}),
+  };
+}
+
+export function isAdminGroupMember(groups: readonly string[]): boolean {
+  return groups.includes(ADMIN_GROUP);
+}

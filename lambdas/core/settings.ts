@@ -1,0 +1,132 @@
+/**
+ * Gatehouse's settings: one definition per setting, read from environment variables by the Lambda functions
+ * and the local stack, and from `cdk.json` context by the CDK app (same names, camelCase there; same validation).
+ * A bad value fails loudly with the variable's name and the expected form — never a silent default.
+ */
+import { z } from 'zod';
+import { KEY_ENVIRONMENTS } from './api-key.js';
+import { ConfigError } from './errors.js';
+import { isAllowedJwksUri } from './jwks-fetcher.js';
+import { ALL_SCOPES, type Scope } from './scopes.js';
+
+export const AUTH_MODES = ['enforce', 'audit', 'off'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** Lists arrive as JSON arrays (context) or as space/comma-separated strings (environment). */
+const stringList = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => s.split(/[\s,]+/).filter((x) => x !== '')),
+]);
+
+const scopeList = stringList.pipe(z.array(z.enum(ALL_SCOPES)));
+
+/** Numbers arrive as numbers (context) or strings (environment). */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** JSON given as a string (environment) or already parsed (context). */
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .unknown()
+    .transform((value, ctx) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const tokenUse = z.enum(['access', 'id', 'any']).transform((v) => (v === 'any' ? null : v));
+
+const oidcIssuer = z
+  .object({
+    issuer: z.url(),
+    jwksUri: z.url(),
+    audience: z.array(z.string().min(1)).nullable().default(null),
+    clientIds: z.array(z.string().min(1)).nullable().default(null),
+    tokenUse: tokenUse.default('access'),
+    scopeClaim: z.string().min(1).default('scope'),
+    groupsClaim: z.string().min(1).default('cognito:groups'),
+    tenantClaim: z.string().min(1).default('custom:tenant'),
+  })
+  .strict()
+  .refine((i) => isAllowedJwksUri(i.jwksUri), { message: 'jwksUri must be https, or http on a loopback host' })
+  .refine((i) => i.audience !== null || i.clientIds !== null, {
+    message: 'each issuer needs audience or clientIds (a token for another client must not pass)',
+  });
+
+const cognito = z
+  .object({
+    userPoolId: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/, 'a user pool id such as eu-west-1_AbCdEf123'),
+    clientIds: z.array(z.string().min(1)).min(1),
+    tokenUse: tokenUse.default('access'),
+  })
+  .strict();
+
+/** Every setting: its schema, its default and what the error message says it expects. */
+export const SETTINGS = {
+  authMode: { env: 'GATEHOUSE_AUTH_MODE', schema: z.enum(AUTH_MODES).default('enforce'), expected: 'enforce, audit or off' },
+  keyEnvironment: { env: 'GATEHOUSE_KEY_ENV', schema: z.enum(KEY_ENVIRONMENTS).default('live'), expected: 'live or test' },
+  anonymousScopes: {
+    env: 'GATEHOUSE_ANONYMOUS_SCOPES',
+    schema: scopeList.default(ALL_SCOPES.filter((s) => s !== 'audit:read')),
+    expected: `scopes among ${ALL_SCOPES.join(' ')}`,
+  },
+  cacheTtlSeconds: {
+    env: 'GATEHOUSE_CACHE_TTL_SECONDS',
+    schema: int(0, 5).default(3),
+    expected: 'an integer from 0 to 5 (revocation must take effect within 5 s)',
+  },
+  negativeCacheTtlSeconds: { env: 'GATEHOUSE_NEGATIVE_CACHE_TTL_SECONDS', schema: int(0, 5).default(1), expected: 'an integer from 0 to 5' },
+  cacheMaxEntries: { env: 'GATEHOUSE_CACHE_MAX_ENTRIES', schema: int(1, 1_000_000).default(10_000), expected: 'an integer from 1 to 1000000' },
+  jwksTimeoutMs: { env: 'GATEHOUSE_JWKS_TIMEOUT_MS', schema: int(100, 10_000).default(1_500), expected: 'an integer from 100 to 10000' },
+  oidcIssuers: {
+    env: 'GATEHOUSE_OIDC_ISSUERS',
+    schema: json(z.array(oidcIssuer)).default([]),
+    expected: 'a JSON array of {issuer, jwksUri, audience?, clientIds?, tokenUse?, scopeClaim?, groupsClaim?, tenantClaim?}',
+  },
+  cognito: {
+    env: 'GATEHOUSE_COGNITO',
+    schema: json(cognito.nullable()).default(null),
+    expected: 'JSON {userPoolId, clientIds, tokenUse?: access|id|any}',
+  },
+  tableName: { env: 'GATEHOUSE_TABLE_NAME', schema: z.string().min(3).optional(), expected: 'a DynamoDB table name' },
+  pepperSecretId: { env: 'GATEHOUSE_PEPPER_SECRET_ID', schema: z.string().min(1).optional(), expected: 'a Secrets Manager secret id or ARN' },
+  localPepper: { env: 'GATEHOUSE_LOCAL_PEPPER', schema: z.string().min(32).optional(), expected: 'at least 32 characters (local stack only)' },
+  pepperRefreshSeconds: { env: 'GATEHOUSE_PEPPER_REFRESH_SECONDS', schema: int(10, 86_400).default(300), expected: 'an integer from 10 to 86400' },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type SettingName = keyof Settings;
+export type SettingsValues = { [K in SettingName]: z.output<Settings[K]['schema']> };
+
+export type SettingsSource = 'env' | 'context';
+
+/**
+ * Reads the named settings. From the environment a setting is found under its variable name; from CDK context
+ * under its camelCase name. Empty strings count as unset.
+ */
+export function readSettings<K extends SettingName>(
+  names: readonly K[],
+  values: Readonly<Record<string, unknown>>,
+  source: SettingsSource = 'env',
+): Pick<SettingsValues, K> {
+  const out: Partial<SettingsValues> = {};
+  for (const name of names) {
+    const def = SETTINGS[name];
+    const key = source === 'env' ? def.env : name;
+    const raw = values[key];
+    const result = def.schema.safeParse(raw === '' ? undefined : raw);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')}: ${issue.message})` : issue ? ` (${issue.message})` : '';
+      throw new ConfigError(key, def.expected + where);
+    }
+    (out as Record<string, unknown>)[name] = result.data;
+  }
+  return out as Pick<SettingsValues, K>;
+}
+
+export type AnonymousScopes = readonly Scope[];
