@@ -82,7 +82,7 @@ function harness(overrides: Partial<AuthorizerDeps> & { store?: KeyLookup; issue
     cache: new DecisionCache({ maxEntries: 100, positiveTtlMs: 3000, negativeTtlMs: 1000, now: () => clock.t }),
     log,
     onRefusal: (e) => refusals.push(e),
-    onKeyUse: (id) => keyUses.push(id),
+    onKeyUse: (p) => keyUses.push(p.keyId!),
     ...overrides,
   });
   return { decide, log, refusals, keyUses, storeReads, clock };

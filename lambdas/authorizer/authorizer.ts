@@ -23,6 +23,8 @@ export interface RefusalEvent {
   readonly reason: string;
   readonly credentialKind: CredentialKind | 'none' | 'unknown';
   readonly keyId?: string;
+  /** Owner of the key the credential named, when the store was read. */
+  readonly tenant?: string;
   readonly sourceIp?: string;
   readonly method: string;
   readonly path: string;
@@ -40,8 +42,8 @@ export interface AuthorizerDeps {
   readonly log: Log;
   /** Called for every refused (and, in audit mode, missing) credential. Must not throw. */
   readonly onRefusal?: (event: RefusalEvent) => void;
-  /** Called for every allowed API-key request (usage accounting). Must not throw. */
-  readonly onKeyUse?: (keyId: string) => void;
+  /** Called for every allowed API-key request (usage accounting); the principal carries keyId and tenant. Must not throw. */
+  readonly onKeyUse?: (principal: Principal) => void;
 }
 
 export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -60,12 +62,14 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     reason: string,
     credentialKind: RefusalEvent['credentialKind'],
     keyId?: string,
+    tenant?: string,
   ): APIGatewayAuthorizerResult => {
     const auditMode = deps.mode === 'audit';
     const refusal: RefusalEvent = {
       reason,
       credentialKind,
       ...(keyId === undefined ? {} : { keyId }),
+      ...(tenant === undefined ? {} : { tenant }),
       ...(event.requestContext?.identity?.sourceIp ? { sourceIp: event.requestContext.identity.sourceIp } : {}),
       method: event.httpMethod,
       path: event.path,
@@ -94,7 +98,12 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
         const result = await deps.keys.verify(credential.value);
         decision = result.ok
           ? { allow: true, principal: result.principal }
-          : { allow: false, reason: result.reason, ...(result.keyId === undefined ? {} : { keyId: result.keyId }) };
+          : {
+              allow: false,
+              reason: result.reason,
+              ...(result.keyId === undefined ? {} : { keyId: result.keyId }),
+              ...(result.tenant === undefined ? {} : { tenant: result.tenant }),
+            };
         deps.cache.set(cacheKey, decision, result.ok ? result.usableUntilMs : Infinity);
       } else {
         const result = await deps.tokens.verify(credential.value);
@@ -103,8 +112,8 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
       }
     }
 
-    if (!decision.allow) return refuse(event, decision.reason, credential.kind, decision.keyId);
-    if (decision.principal.keyId !== undefined) deps.onKeyUse?.(decision.principal.keyId);
+    if (!decision.allow) return refuse(event, decision.reason, credential.kind, decision.keyId, decision.tenant);
+    if (decision.principal.keyId !== undefined) deps.onKeyUse?.(decision.principal);
     return allow(decision.principal, event);
   };
 }

@@ -1,15 +1,20 @@
 /**
  * Lambda entry point of the REQUEST authorizer. Configuration is read once per container; if it is unusable
  * every invocation fails (API Gateway answers its authorizer-failure response): closed, never open.
+ *
+ * Bookkeeping (wiring.ts `recording`) never delays a decision: the mode check starts at cold start without being
+ * awaited, and every invocation ends by starting whatever usage/refusal writes have come due. Lambda freezes the
+ * container once the response is sent, so such a write may finish only at the next invocation.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { createLogger } from '../core/logger.js';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createAuthorizer, UNAUTHORIZED, type Authorizer } from './authorizer.js';
-import { buildAuthorizerDeps, errorSummary, readAuthorizerSettings } from './wiring.js';
+import { buildAuthorizerDeps, errorSummary, readAuthorizerSettings, type AuthorizerRecording } from './wiring.js';
 
-const logger = new Logger({ serviceName: 'gatehouse-authorizer' });
+const logger = createLogger('gatehouse-authorizer');
 
 let authorizer: Authorizer | undefined;
+let recording: AuthorizerRecording | undefined;
 let initError: Error | undefined;
 
 function init(): Authorizer {
@@ -24,7 +29,11 @@ function init(): Authorizer {
         { authMode: settings.authMode },
       );
     }
-    authorizer = createAuthorizer(buildAuthorizerDeps(settings, logger));
+    const deps = buildAuthorizerDeps(settings, logger);
+    recording = deps.recording;
+    // Fire-and-forget: a changed mode becomes one audit event; its failure is logged and never delays a decision.
+    void deps.recording.trackMode();
+    authorizer = createAuthorizer(deps);
     return authorizer;
   } catch (error) {
     initError = error instanceof Error ? error : new Error(String(error));
@@ -41,5 +50,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     if (error instanceof Error && error.message === UNAUTHORIZED) throw error;
     logger.error('authorizer failed; request denied', { error: errorSummary(error) });
     throw new Error('AuthorizerFailure', { cause: error });
+  } finally {
+    // Writes whatever bookkeeping has come due (quiet keys' usage, ended refusal windows) without waiting for it.
+    recording?.tick();
   }
 }

@@ -6,14 +6,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DecisionCache } from '../core/decision-cache.js';
+import { AuditStore } from '../core/audit-store.js';
 import { ConfigError } from '../core/errors.js';
 import { BoundedJwksFetcher } from '../core/jwks-fetcher.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { ApiKeyVerifier } from '../core/key-verifier.js';
 import type { Log } from '../core/log.js';
+import { trackAuthMode, type ModeTrackResult } from '../core/mode-tracker.js';
 import { PepperProvider, SecretsManagerPepperSource, StaticPepperSource, type PepperSource } from '../core/pepper.js';
-import { readSettings, type SettingsValues } from '../core/settings.js';
+import { RefusalRecorder } from '../core/refusal-recorder.js';
+import { readSettings, SETTINGS, type SettingsValues } from '../core/settings.js';
 import { TokenVerifier } from '../core/token-verifier.js';
+import { UsageRecorder } from '../core/usage-recorder.js';
+import { UsageStore } from '../core/usage-store.js';
 import type { AuthorizerDeps } from './authorizer.js';
 
 export const AUTHORIZER_SETTINGS = [
@@ -30,6 +35,7 @@ export const AUTHORIZER_SETTINGS = [
   'pepperSecretId',
   'localPepper',
   'pepperRefreshSeconds',
+  'auditRetentionDays',
 ] as const;
 
 export type AuthorizerSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number]>;
@@ -54,9 +60,49 @@ export function createDocumentClient(client?: DynamoDBClient): DynamoDBDocumentC
   return DynamoDBDocumentClient.from(client ?? new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export function buildAuthorizerDeps(settings: AuthorizerSettings, log: Log, clients: AuthorizerClients = {}): AuthorizerDeps {
+/** Tuning of the authorizer's recording (tests shorten windows and inject a clock). */
+export interface RecordingOptions {
+  readonly now?: () => number;
+  /** Usage is written at most once per this per key per container (default 60 000). */
+  readonly usageFlushIntervalMs?: number;
+  /** Identical refusals within this window are one audit event (default 60 000). */
+  readonly refusalWindowMs?: number;
+}
+
+/**
+ * The authorizer's bookkeeping beside the decision: usage counts, refusal events and mode changes. Everything
+ * here runs in the background and only logs its failures: bookkeeping never delays or changes a decision.
+ */
+export interface AuthorizerRecording {
+  readonly usage: UsageRecorder;
+  readonly refusals: RefusalRecorder;
+  readonly audit: AuditStore;
+  /** Cold start: records a changed auth mode (one `mode.changed` event across all containers). Never rejects. */
+  trackMode(): Promise<ModeTrackResult | undefined>;
+  /** Per invocation: writes whatever has come due (quiet keys' usage, ended refusal windows). Never throws. */
+  tick(): void;
+  /** Writes everything now and waits (shutdown, tests). Never rejects. */
+  flush(): Promise<void>;
+}
+
+export type AuthorizerDepsWithRecording = AuthorizerDeps & { readonly recording: AuthorizerRecording };
+
+/** Settings as before, with the audit retention optional (it has a default) so existing callers keep working. */
+export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays'> & Partial<Pick<AuthorizerSettings, 'auditRetentionDays'>>;
+
+export function buildAuthorizerDeps(
+  settings: AuthorizerDepsSettings,
+  log: Log,
+  clients: AuthorizerClients = {},
+  recordingOptions: RecordingOptions = {},
+): AuthorizerDepsWithRecording {
   if (!settings.tableName) throw new ConfigError('GATEHOUSE_TABLE_NAME', 'a DynamoDB table name');
-  const store = new DynamoKeyStore(clients.dynamo ?? createDocumentClient(), settings.tableName);
+  const doc = clients.dynamo ?? createDocumentClient();
+  const store = new DynamoKeyStore(doc, settings.tableName);
+  const recording = buildRecording(settings.tableName, settings.authMode, doc, log, {
+    retentionDays: settings.auditRetentionDays ?? SETTINGS.auditRetentionDays.schema.parse(undefined),
+    ...recordingOptions,
+  });
   const peppers = new PepperProvider(clients.pepperSource ?? pepperSourceFor(settings, clients.secrets), {
     refreshSeconds: settings.pepperRefreshSeconds,
     maxStaleSeconds: settings.pepperRefreshSeconds * 12,
@@ -78,6 +124,56 @@ export function buildAuthorizerDeps(settings: AuthorizerSettings, log: Log, clie
       negativeTtlMs: settings.negativeCacheTtlSeconds * 1000,
     }),
     log,
+    onRefusal: (event) => recording.refusals.record(event),
+    onKeyUse: (principal) => {
+      if (principal.keyId !== undefined) recording.usage.record(principal.keyId, principal.tenant);
+    },
+    recording,
+  };
+}
+
+function buildRecording(
+  tableName: string,
+  mode: AuthorizerSettings['authMode'],
+  doc: DynamoDBDocumentClient,
+  log: Log,
+  options: RecordingOptions & { retentionDays: number },
+): AuthorizerRecording {
+  const now = options.now ?? Date.now;
+  const audit = new AuditStore(doc, tableName, { retentionDays: options.retentionDays, now });
+  const usage = new UsageRecorder({
+    store: new UsageStore(doc, tableName),
+    log,
+    now,
+    ...(options.usageFlushIntervalMs === undefined ? {} : { flushIntervalMs: options.usageFlushIntervalMs }),
+  });
+  const refusals = new RefusalRecorder({
+    sink: audit,
+    log,
+    now,
+    ...(options.refusalWindowMs === undefined ? {} : { windowMs: options.refusalWindowMs }),
+  });
+  return {
+    usage,
+    refusals,
+    audit,
+    trackMode: async () => {
+      try {
+        const result = await trackAuthMode({ doc, tableName, audit, now }, mode);
+        if (result.outcome === 'changed') log.warn('auth mode changed', { from: result.from, to: result.to });
+        return result;
+      } catch (error) {
+        log.error('auth mode tracking failed', { mode, error: errorSummary(error) });
+        return undefined;
+      }
+    },
+    tick: () => {
+      usage.sweep();
+      refusals.sweep();
+    },
+    flush: async () => {
+      await Promise.allSettled([usage.flushAll(), refusals.flushAll()]);
+    },
   };
 }
 

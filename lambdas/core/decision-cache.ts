@@ -10,7 +10,7 @@ import type { Principal } from './principal.js';
 
 export type CachedDecision =
   | { readonly allow: true; readonly principal: Principal }
-  | { readonly allow: false; readonly reason: string; readonly keyId?: string };
+  | { readonly allow: false; readonly reason: string; readonly keyId?: string; readonly tenant?: string };
 
 export interface DecisionCacheOptions {
   readonly maxEntries: number;

@@ -9,8 +9,9 @@
  * create never overwrites, revoke only touches an existing key of the same tenant.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DependencyError } from './errors.js';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DependencyError, ValidationError } from './errors.js';
+import { GSI1 } from './table.js';
 import type { KeyRecord } from './key-record.js';
 
 export const keyPk = (id: string): string => `KEY#${id}`;
@@ -73,11 +74,17 @@ export class DynamoKeyStore {
     }
   }
 
+  /** A key of `tenant`, or undefined (another tenant's key looks absent). */
+  async getForTenant(id: string, tenant: string): Promise<KeyRecord | undefined> {
+    const record = await this.get(id);
+    return record && record.tenant === tenant ? record : undefined;
+  }
+
   /**
-   * Sets revokedAt (if not already revoked earlier) for a key of `tenant`. Answers the record after the
-   * write, or undefined when no such key exists for that tenant (another tenant's key looks absent).
+   * Sets revokedAt (unless already revoked at or before that time) for a key of `tenant`. `changed` is false when
+   * the key was already revoked; undefined when no such key exists for that tenant.
    */
-  async revoke(id: string, tenant: string, revokedAt: string): Promise<KeyRecord | undefined> {
+  async revoke(id: string, tenant: string, revokedAt: string): Promise<{ record: KeyRecord; changed: boolean } | undefined> {
     try {
       const out = await this.doc.send(
         new UpdateCommand({
@@ -89,14 +96,91 @@ export class DynamoKeyStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes ? toKeyRecord(out.Attributes) : undefined;
+      return out.Attributes ? { record: toKeyRecord(out.Attributes), changed: true } : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         // Either absent, another tenant's, or already revoked: re-read to tell the last case apart.
-        const existing = await this.get(id);
-        return existing && existing.tenant === tenant ? existing : undefined;
+        const existing = await this.getForTenant(id, tenant);
+        return existing ? { record: existing, changed: false } : undefined;
       }
       throw new DependencyError('key-store', error);
     }
   }
+
+  /**
+   * Marks `id` as rotated to `successorId`: refused from `graceUntil` on. Only an active, never-rotated key of
+   * `tenant` can be rotated; answers the updated record, or the reason it cannot be.
+   */
+  async markRotated(
+    id: string,
+    tenant: string,
+    successorId: string,
+    graceUntil: string,
+    now: string,
+  ): Promise<{ record: KeyRecord } | { refused: 'absent' | 'revoked' | 'already_rotated' | 'expired' }> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: keyPk(id), sk: KEY_SK },
+          UpdateExpression: 'SET revokedAt = :grace, graceUntil = :grace, rotatedTo = :successor',
+          ConditionExpression:
+            'attribute_exists(pk) AND tenant = :tenant AND attribute_not_exists(rotatedTo) AND ' +
+            '(attribute_not_exists(revokedAt) OR revokedAt > :now) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+          ExpressionAttributeValues: { ':grace': graceUntil, ':successor': successorId, ':tenant': tenant, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { record: toKeyRecord(out.Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw new DependencyError('key-store', error);
+      const existing = await this.getForTenant(id, tenant);
+      if (!existing) return { refused: 'absent' };
+      if (existing.rotatedTo !== undefined) return { refused: 'already_rotated' };
+      if (existing.revokedAt !== undefined && existing.revokedAt <= now) return { refused: 'revoked' };
+      return { refused: 'expired' };
+    }
+  }
+
+  /** A page of the tenant's keys, newest first. The token carries only a position and is bound to the tenant. */
+  async listForTenant(tenant: string, limit: number, nextToken?: string): Promise<{ records: KeyRecord[]; nextToken?: string }> {
+    const start = nextToken === undefined ? undefined : decodeKeyPageToken(nextToken);
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI1.name,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': tenantKeysPk(tenant) },
+          ScanIndexForward: false,
+          Limit: limit,
+          ...(start
+            ? { ExclusiveStartKey: { gsi1pk: tenantKeysPk(tenant), gsi1sk: `${start.createdAt}#${start.id}`, pk: keyPk(start.id), sk: KEY_SK } }
+            : {}),
+        }),
+      );
+      const records = (out.Items ?? []).map(toKeyRecord);
+      const last = out.LastEvaluatedKey ? records[records.length - 1] : undefined;
+      return last ? { records, nextToken: encodeKeyPageToken(last) } : { records };
+    } catch (error) {
+      throw new DependencyError('key-store', error);
+    }
+  }
+}
+
+const KEY_ID_SHAPE = /^[0-9A-Za-z]{12}$/;
+const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function encodeKeyPageToken(record: KeyRecord): string {
+  return Buffer.from(JSON.stringify([record.createdAt, record.id])).toString('base64url');
+}
+
+function decodeKeyPageToken(token: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string' && ISO_SHAPE.test(createdAt) && KEY_ID_SHAPE.test(id)) return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('Invalid nextToken.', [{ field: 'nextToken', message: 'not a token this API issued' }]);
 }

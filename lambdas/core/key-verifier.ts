@@ -12,7 +12,7 @@ export type KeyRefusal = 'malformed' | 'bad_checksum' | 'wrong_environment' | 'u
 
 export type KeyVerification =
   | { readonly ok: true; readonly record: KeyRecord; readonly principal: Principal; readonly usableUntilMs: number }
-  | { readonly ok: false; readonly reason: KeyRefusal; readonly keyId?: string };
+  | { readonly ok: false; readonly reason: KeyRefusal; readonly keyId?: string; readonly tenant?: string };
 
 export interface KeyLookup {
   get(id: string): Promise<KeyRecord | undefined>;
@@ -50,10 +50,11 @@ export class ApiKeyVerifier {
     const record = await this.deps.store.get(id);
     if (!record || record.env !== env) return { ok: false, reason: 'unknown', keyId: id };
     const pepper = await this.deps.peppers.pepperFor(record.pepperVersion);
-    if (!pepper || !hashesEqual(hashApiKey(key, pepper), record.hash)) return { ok: false, reason: 'secret_mismatch', keyId: id };
+    // The tenant is reported for the audit trail (its owner should see attempts on its keys), never to the client.
+    if (!pepper || !hashesEqual(hashApiKey(key, pepper), record.hash)) return { ok: false, reason: 'secret_mismatch', keyId: id, tenant: record.tenant };
 
     const state = keyState(record, (this.deps.now ?? Date.now)());
-    if (state !== 'active') return { ok: false, reason: state, keyId: id };
+    if (state !== 'active') return { ok: false, reason: state, keyId: id, tenant: record.tenant };
     return { ok: true, record, principal: principalFromKey(record), usableUntilMs: keyUsableUntil(record) };
   }
 }

@@ -96,6 +96,30 @@ export const SETTINGS = {
   pepperSecretId: { env: 'GATEHOUSE_PEPPER_SECRET_ID', schema: z.string().min(1).optional(), expected: 'a Secrets Manager secret id or ARN' },
   localPepper: { env: 'GATEHOUSE_LOCAL_PEPPER', schema: z.string().min(32).optional(), expected: 'at least 32 characters (local stack only)' },
   pepperRefreshSeconds: { env: 'GATEHOUSE_PEPPER_REFRESH_SECONDS', schema: int(10, 86_400).default(300), expected: 'an integer from 10 to 86400' },
+  corsOrigins: {
+    env: 'GATEHOUSE_CORS_ORIGINS',
+    schema: stringList.pipe(z.array(z.url().refine((u) => !u.endsWith('/') && new URL(u).origin === u, 'an origin such as https://app.example.com'))).default([]),
+    expected: 'origins such as https://app.example.com (no path, no trailing slash; never *)',
+  },
+  maxBodyBytes: { env: 'GATEHOUSE_MAX_BODY_BYTES', schema: int(1024, 10 * 1024 * 1024).default(1024 * 1024), expected: 'an integer from 1024 to 10485760' },
+  rateLimitPerIp: {
+    env: 'GATEHOUSE_RATE_LIMIT_PER_IP',
+    schema: int(10, 2_000_000_000).default(600),
+    expected: 'an integer ≥ 10 (WAF rate-based rules accept no less): requests per client IP per window',
+  },
+  rateLimitPerCredential: {
+    env: 'GATEHOUSE_RATE_LIMIT_PER_CREDENTIAL',
+    schema: int(10, 2_000_000_000).default(300),
+    expected: 'an integer ≥ 10: requests per credential per window',
+  },
+  rateLimitWindowSeconds: {
+    env: 'GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS',
+    schema: z.coerce.number().pipe(z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])).default(60),
+    expected: '60, 120, 300 or 600 (the windows WAF supports)',
+  },
+  throttleRateLimit: { env: 'GATEHOUSE_THROTTLE_RATE_LIMIT', schema: int(1, 10_000).default(100), expected: 'an integer from 1 to 10000 (requests per second, stage-wide)' },
+  throttleBurstLimit: { env: 'GATEHOUSE_THROTTLE_BURST_LIMIT', schema: int(1, 5_000).default(200), expected: 'an integer from 1 to 5000' },
+  auditRetentionDays: { env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', schema: int(1, 3650).default(90), expected: 'an integer from 1 to 3650' },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -1,0 +1,131 @@
+/**
+ * The one middleware stack every handler Lambda uses, built once per route group:
+ *   Powertools logger (request-id correlation, redaction) → security headers → CORS (allow-list) →
+ *   error handler (every failure becomes the RFC 9457 envelope) → dispatch by method + resource.
+ * Operations are plain async functions of a parsed request; they never build envelopes or headers themselves.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { CORS_EXPOSE_HEADERS } from '../../core/cors.js';
+import { AuthenticationError, GatehouseError, NotFoundError, PermissionError, PROBLEM_CONTENT_TYPE, problemFromError } from '../../core/errors.js';
+import { principalFromContext, type Principal } from '../../core/principal.js';
+import { ROUTES, type HandlerName, type Route } from '../../routes.js';
+import { parseJsonBody, validate } from './body.js';
+import type { ApiRequest, ApiResponse } from './types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each operation narrows its own body type
+export interface Operation<TBody = any, TQuery = any> {
+  readonly body?: z.ZodType<TBody>;
+  readonly query?: z.ZodType<TQuery>;
+  handle(request: ApiRequest<TBody> & { readonly queryParams: TQuery }): Promise<ApiResponse>;
+}
+
+/** Keyed `METHOD /resource/{param}` exactly as in the route table. */
+export type Operations = Readonly<Record<string, Operation>>;
+
+export interface ApiHandlerOptions {
+  readonly logger: Logger;
+  readonly corsOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly routes?: readonly Route[];
+}
+
+export const operationKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/** The caller as API Gateway identified it: the authorizer's context, or the IAM identity on IAM routes. */
+export function principalOf(event: APIGatewayProxyEvent, route: Route): Principal | undefined {
+  if (route.auth === 'iam') {
+    const identity = event.requestContext.identity;
+    const arn = identity?.userArn ?? identity?.caller;
+    if (!arn) return undefined;
+    return { principalId: arn, authMethod: 'iam', tenant: identity?.accountId ?? 'iam', scopes: [], admin: false };
+  }
+  return principalFromContext(event.requestContext.authorizer);
+}
+
+function lowerCaseHeaders(event: APIGatewayProxyEvent): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) map.set(name.toLowerCase(), value);
+  return map;
+}
+
+function toResult(response: ApiResponse): APIGatewayProxyResult {
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...response.headers };
+  if (response.body === undefined) return { statusCode: response.status, headers, body: '' };
+  headers['Content-Type'] ??= 'application/json';
+  return { statusCode: response.status, headers, body: typeof response.body === 'string' ? response.body : JSON.stringify(response.body) };
+}
+
+/** Maps any error to the envelope; unexpected ones are logged in full (through the redacting logger). */
+function errorEnvelope(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: (request) => {
+      const requestId = request.event?.requestContext?.requestId ?? request.context?.awsRequestId ?? 'unknown';
+      const { error } = request;
+      if (!(error instanceof GatehouseError)) logger.error('unhandled error', { error });
+      else if (error.status >= 500) logger.error('dependency failure', { error });
+      const problem = problemFromError(error, requestId);
+      request.response = {
+        statusCode: problem.status,
+        headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ...problem.headers },
+        body: JSON.stringify(problem.body),
+      };
+    },
+  };
+}
+
+export function createApiHandler(group: HandlerName, operations: Operations, options: ApiHandlerOptions) {
+  const routes = (options.routes ?? ROUTES).filter((r) => r.handler === group);
+  const byKey = new Map(routes.map((r) => [operationKey(r), r]));
+  for (const key of Object.keys(operations)) {
+    if (!byKey.has(key)) throw new Error(`Operation ${key} of group ${group} is not in the route table`);
+  }
+  for (const key of byKey.keys()) {
+    if (!operations[key]) throw new Error(`Route ${key} of group ${group} has no operation`);
+  }
+
+  const dispatch = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const key = `${event.httpMethod} ${event.resource}`;
+    const route = byKey.get(key);
+    const operation = operations[key];
+    if (!route || !operation) throw new NotFoundError('No such route.');
+
+    let principal: Principal | undefined;
+    if (route.auth !== 'public') {
+      // Defence in depth: the gateway should never let an unauthenticated request through, but if it does, refuse.
+      principal = principalOf(event, route);
+      if (!principal) throw new AuthenticationError();
+      if (route.scope && !principal.scopes.includes(route.scope)) {
+        throw new PermissionError(`This request needs the scope ${route.scope}.`, { insufficientScope: true });
+      }
+    }
+    const headers = lowerCaseHeaders(event);
+    const body: unknown = operation.body ? parseJsonBody(event, operation.body, options.maxBodyBytes) : undefined;
+    const queryParams: unknown = operation.query ? validate(operation.query, event.queryStringParameters ?? {}, 'query string') : undefined;
+    const response = await operation.handle({
+      event,
+      principal: principal ?? { principalId: 'public', authMethod: 'anonymous', tenant: 'public', scopes: [], admin: false },
+      body,
+      queryParams,
+      pathParameters: Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+      query: Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+      header: (name) => headers.get(name.toLowerCase()),
+      requestId: event.requestContext?.requestId ?? 'unknown',
+      ...(event.requestContext?.identity?.sourceIp ? { sourceIp: event.requestContext.identity.sourceIp } : {}),
+    });
+    return toResult(response);
+  };
+
+  const stack = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(options.logger, { correlationIdPath: 'requestContext.requestId' }))
+    .use(httpSecurityHeaders({ strictTransportSecurity: { maxAge: 63072000, includeSubDomains: true, preload: false } }));
+  if (options.corsOrigins.length > 0) {
+    stack.use(httpCors({ origins: [...options.corsOrigins], credentials: true, exposeHeaders: CORS_EXPOSE_HEADERS.join(', ') }));
+  }
+  return stack.use(errorEnvelope(options.logger)).handler(dispatch);
+}

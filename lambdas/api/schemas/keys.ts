@@ -1,0 +1,61 @@
+/** Request and response shapes of the key lifecycle routes; the validator and the OpenAPI document both use them. */
+import { z } from 'zod';
+import { isoDateTime, limitSchema, nextTokenSchema, scopeSchema, type GroupDoc } from './common.js';
+
+export const MAX_GRACE_SECONDS = 86_400;
+
+export const createKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(scopeSchema).min(1).max(6).refine((s) => new Set(s).size === s.length, 'scopes must not repeat'),
+    expiresAt: isoDateTime.optional(),
+  })
+  .strict();
+
+export const rotateKeyBody = z
+  .object({ gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(0) })
+  .strict();
+
+export const listKeysQuery = z.object({ limit: limitSchema(100, 25), nextToken: nextTokenSchema }).strict();
+
+/** A key as shown after creation: never its plaintext, never its hash. */
+export const keyView = z.object({
+  id: z.string(),
+  prefix: z.string().describe('The key\'s public start (gth_<env>_<id>), to recognise it'),
+  name: z.string(),
+  scopes: z.array(scopeSchema),
+  status: z.enum(['active', 'expired', 'revoked']),
+  createdAt: isoDateTime,
+  createdBy: z.string(),
+  expiresAt: isoDateTime.optional(),
+  revokedAt: isoDateTime.optional(),
+  graceUntil: isoDateTime.optional(),
+  rotatedTo: z.string().optional(),
+  rotatedFrom: z.string().optional(),
+});
+
+export const createdKeyView = z.object({
+  id: z.string(),
+  key: z.string().describe('The plaintext key. Shown here once; store it now.'),
+  name: z.string(),
+  scopes: z.array(scopeSchema),
+  createdAt: isoDateTime,
+  expiresAt: isoDateTime.nullable(),
+  rotatedFrom: z.string().optional(),
+});
+
+export const keysOpenApi: GroupDoc = {
+  'POST /v1/keys': { body: createKeyBody, response: createdKeyView, responses: { 201: 'The key, with its plaintext (shown once)' } },
+  'GET /v1/keys': {
+    query: listKeysQuery,
+    response: z.object({ keys: z.array(keyView), nextToken: z.string().optional() }),
+    responses: { 200: "The tenant's keys, newest first" },
+  },
+  'GET /v1/keys/{keyId}': { response: keyView, responses: { 200: 'The key (never its plaintext)' } },
+  'DELETE /v1/keys/{keyId}': { responses: { 204: 'Revoked (also when it already was: revoking is idempotent)' } },
+  'POST /v1/keys/{keyId}/rotate': {
+    body: rotateKeyBody,
+    response: createdKeyView,
+    responses: { 201: 'The successor key, with its plaintext (shown once); the old key works until the grace period ends' },
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * What handler Lambdas depend on, built once per container from the environment (or handed in by tests and the
+ * local gateway). Handlers never construct clients themselves.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createDocumentClient, pepperSourceFor } from '../authorizer/wiring.js';
+import { AuditStore } from '../core/audit-store.js';
+import { ConfigError, PROBLEM_CONTENT_TYPE, problemBody } from '../core/errors.js';
+import { ItemStore } from '../core/item-store.js';
+import { DynamoKeyStore } from '../core/key-store.js';
+import { createLogger } from '../core/logger.js';
+import { PepperProvider, type PepperSource } from '../core/pepper.js';
+import { readSettings, type SettingsValues } from '../core/settings.js';
+import { UsageStore } from '../core/usage-store.js';
+import type { HandlerName } from '../routes.js';
+
+export const API_SETTINGS = [
+  'authMode',
+  'keyEnvironment',
+  'tableName',
+  'pepperSecretId',
+  'localPepper',
+  'pepperRefreshSeconds',
+  'corsOrigins',
+  'maxBodyBytes',
+  'auditRetentionDays',
+] as const;
+
+export type ApiSettings = Pick<SettingsValues, (typeof API_SETTINGS)[number]>;
+
+export interface Services {
+  readonly settings: ApiSettings;
+  readonly logger: Logger;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly keys: DynamoKeyStore;
+  readonly peppers: PepperProvider;
+  readonly audit: AuditStore;
+  readonly usage: UsageStore;
+  readonly items: ItemStore;
+  readonly now: () => number;
+}
+
+export interface ServiceOverrides {
+  readonly doc?: DynamoDBDocumentClient;
+  readonly pepperSource?: PepperSource;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+export function createServices(settings: ApiSettings, serviceName: string, overrides: ServiceOverrides = {}): Services {
+  if (!settings.tableName) throw new ConfigError('GATEHOUSE_TABLE_NAME', 'a DynamoDB table name');
+  const doc = overrides.doc ?? createDocumentClient();
+  const logger = overrides.logger ?? createLogger(serviceName);
+  const now = overrides.now ?? Date.now;
+  const tableName = settings.tableName;
+  return {
+    settings,
+    logger,
+    doc,
+    tableName,
+    keys: new DynamoKeyStore(doc, tableName),
+    peppers: new PepperProvider(overrides.pepperSource ?? pepperSourceFor(settings), {
+      refreshSeconds: settings.pepperRefreshSeconds,
+      maxStaleSeconds: settings.pepperRefreshSeconds * 12,
+      now,
+    }),
+    audit: new AuditStore(doc, tableName, { retentionDays: settings.auditRetentionDays, now }),
+    usage: new UsageStore(doc, tableName),
+    items: new ItemStore(doc, tableName),
+    now,
+  };
+}
+
+export type LambdaHttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * A Lambda entry point whose services are built on first use from the environment. If they cannot be built
+ * (bad configuration) every request gets a 500 envelope and the reason is logged — never a half-configured API.
+ */
+export function lambdaEntry(group: HandlerName, build: (services: Services) => LambdaHttpHandler): LambdaHttpHandler {
+  let handler: LambdaHttpHandler | undefined;
+  return async (event, context) => {
+    if (!handler) {
+      try {
+        handler = build(createServices(readSettings(API_SETTINGS, process.env), `gatehouse-${group}`));
+      } catch (error) {
+        createLogger(`gatehouse-${group}`).error('handler configuration is unusable', { error });
+        const requestId = event.requestContext?.requestId ?? 'unknown';
+        return {
+          statusCode: 500,
+          headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' },
+          body: JSON.stringify(problemBody('INTERNAL_ERROR', 'The service is misconfigured.', requestId)),
+        };
+      }
+    }
+    return handler(event, context);
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * `GET /v1/usage` (scope usage:read): request count and last use per API key, for the caller's tenant only.
+ * Only keys used at least once appear, ordered by key id; `keyId` narrows to one key (another tenant's key simply has no usage here).
+ */
+import { createApiHandler, type Operation } from './http/api-handler.js';
+import { json } from './http/types.js';
+import { usageQuerySchema, type UsageQueryParams } from './schemas/usage.js';
+import { lambdaEntry, type Services } from './services.js';
+
+export function createUsageHandler(services: Services) {
+  const list: Operation<undefined, UsageQueryParams> = {
+    query: usageQuerySchema,
+    handle: async ({ principal, queryParams: q }) => {
+      const usage = await services.usage.listForTenant(principal.tenant, q.keyId === undefined ? {} : { keyId: q.keyId });
+      return json(200, { usage: usage.map(({ keyId, requests, lastUsedAt }) => ({ keyId, requests, lastUsedAt })) });
+    },
+  };
+
+  return createApiHandler(
+    'usage',
+    { 'GET /v1/usage': list },
+    { logger: services.logger, corsOrigins: services.settings.corsOrigins, maxBodyBytes: services.settings.maxBodyBytes },
+  );
+}
+
+export const handler = lambdaEntry('usage', createUsageHandler);

@@ -1,0 +1,27 @@
+/** GET /v1/whoami: the principal the authorizer established (CONTRACT §3). */
+import { createApiHandler } from './http/api-handler.js';
+import { json } from './http/types.js';
+import { lambdaEntry, type Services } from './services.js';
+
+export function createWhoamiHandler(services: Services) {
+  return createApiHandler(
+    'whoami',
+    {
+      'GET /v1/whoami': {
+        handle: ({ principal }) =>
+          Promise.resolve(
+            json(200, {
+              principalId: principal.principalId,
+              authMethod: principal.authMethod,
+              tenant: principal.tenant,
+              scopes: principal.scopes,
+              ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
+            }),
+          ),
+      },
+    },
+    { logger: services.logger, corsOrigins: services.settings.corsOrigins, maxBodyBytes: services.settings.maxBodyBytes },
+  );
+}
+
+export const handler = lambdaEntry('whoami', createWhoamiHandler);

@@ -1,0 +1,27 @@
+/**
+ * The bootstrap admin key (CONTRACT §2): tenant `admin`, every scope. Idempotent: a key that still verifies is
+ * kept, so re-running a deploy or `npm start --persist` does not mint a new admin key each time.
+ */
+import type { KeyEnvironment } from './api-key.js';
+import { issueKey, type KeyIssuerDeps } from './key-issuer.js';
+import type { KeyRecord } from './key-record.js';
+import { ADMIN_TENANT, ApiKeyVerifier, type KeyLookup, type PepperLookup } from './key-verifier.js';
+import { ALL_SCOPES } from './scopes.js';
+
+export const BOOTSTRAP_KEY_NAME = 'bootstrap admin';
+
+export interface BootstrapDeps extends KeyIssuerDeps {
+  readonly store: KeyIssuerDeps['store'] & KeyLookup;
+  readonly peppers: KeyIssuerDeps['peppers'] & PepperLookup;
+  readonly environment: KeyEnvironment;
+}
+
+export async function ensureAdminKey(deps: BootstrapDeps, existing?: string): Promise<{ key: string; record: KeyRecord; created: boolean }> {
+  if (existing) {
+    const verifier = new ApiKeyVerifier({ store: deps.store, peppers: deps.peppers, environment: deps.environment, ...(deps.now ? { now: deps.now } : {}) });
+    const result = await verifier.verify(existing);
+    if (result.ok && result.record.tenant === ADMIN_TENANT) return { key: existing, record: result.record, created: false };
+  }
+  const { key, record } = await issueKey(deps, { tenant: ADMIN_TENANT, name: BOOTSTRAP_KEY_NAME, scopes: ALL_SCOPES, createdBy: 'bootstrap' });
+  return { key, record, created: true };
+}

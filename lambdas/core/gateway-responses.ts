@@ -1,0 +1,93 @@
+/**
+ * The envelope (CONTRACT §4) for answers API Gateway and WAF give themselves, before or instead of a handler.
+ * CDK deploys these as gateway responses and WAF custom responses; the local gateway answers with the very same
+ * definitions. API Gateway's gateway responses are static templates: only `$context.requestId` varies.
+ */
+import { ERROR_CODES, problemType, type ErrorCode, WWW_AUTHENTICATE_401, WWW_AUTHENTICATE_403_SCOPE } from './errors.js';
+
+export type GatewayResponseType =
+  | 'UNAUTHORIZED'
+  | 'ACCESS_DENIED'
+  | 'MISSING_AUTHENTICATION_TOKEN'
+  | 'RESOURCE_NOT_FOUND'
+  | 'THROTTLED'
+  | 'QUOTA_EXCEEDED'
+  | 'WAF_FILTERED'
+  | 'AUTHORIZER_FAILURE'
+  | 'AUTHORIZER_CONFIGURATION_ERROR'
+  | 'REQUEST_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BAD_REQUEST_BODY'
+  | 'BAD_REQUEST_PARAMETERS'
+  | 'INTEGRATION_FAILURE'
+  | 'INTEGRATION_TIMEOUT'
+  | 'DEFAULT_4XX'
+  | 'DEFAULT_5XX';
+
+export interface GatewayResponseDefinition {
+  readonly type: GatewayResponseType;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const def = (type: GatewayResponseType, code: ErrorCode, detail: string, headers: Record<string, string> = {}, status: number = ERROR_CODES[code].status): GatewayResponseDefinition => ({
+  type,
+  status,
+  code,
+  detail,
+  headers,
+});
+
+export const RETRY_AFTER_THROTTLED_SECONDS = 1;
+
+/**
+ * Choices worth knowing:
+ * - MISSING_AUTHENTICATION_TOKEN is what API Gateway answers for an unknown route (and for an unsigned call to an
+ *   IAM route); the contract wants unknown routes to be a 404, so it is one.
+ * - AUTHORIZER_FAILURE means the authorizer threw something other than `Unauthorized`: a store, JWKS or secret
+ *   outage. That is transient, so 503 with Retry-After, not API Gateway's default 500.
+ * - AUTHORIZER_CONFIGURATION_ERROR (a malformed authorizer result) is a bug: 500.
+ */
+export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
+  def('UNAUTHORIZED', 'AUTHENTICATION_FAILED', 'The request carries no valid credential.', { 'WWW-Authenticate': WWW_AUTHENTICATE_401 }),
+  def('ACCESS_DENIED', 'PERMISSION_DENIED', 'The credential does not grant the scope this route needs.', { 'WWW-Authenticate': WWW_AUTHENTICATE_403_SCOPE }),
+  def('MISSING_AUTHENTICATION_TOKEN', 'NOT_FOUND', 'No such route.'),
+  def('RESOURCE_NOT_FOUND', 'NOT_FOUND', 'No such route.'),
+  def('THROTTLED', 'RATE_LIMITED', 'Too many requests; retry after the time in Retry-After.', { 'Retry-After': String(RETRY_AFTER_THROTTLED_SECONDS) }),
+  def('QUOTA_EXCEEDED', 'RATE_LIMITED', 'Quota exceeded; retry after the time in Retry-After.', { 'Retry-After': '60' }),
+  def('WAF_FILTERED', 'PERMISSION_DENIED', 'The request was blocked by the web application firewall.'),
+  def('AUTHORIZER_FAILURE', 'SERVICE_UNAVAILABLE', 'Credentials cannot be checked right now; retry later.', { 'Retry-After': '1' }),
+  def('AUTHORIZER_CONFIGURATION_ERROR', 'INTERNAL_ERROR', 'The gateway is misconfigured.'),
+  def('REQUEST_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'The request is larger than the gateway accepts.'),
+  def('UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type.'),
+  def('BAD_REQUEST_BODY', 'VALIDATION_ERROR', 'The request body is invalid.'),
+  def('BAD_REQUEST_PARAMETERS', 'VALIDATION_ERROR', 'The request parameters are invalid.'),
+  def('INTEGRATION_FAILURE', 'SERVICE_UNAVAILABLE', 'The service failed to answer; retry later.', { 'Retry-After': '1' }, 502),
+  def('INTEGRATION_TIMEOUT', 'SERVICE_UNAVAILABLE', 'The service did not answer in time; retry later.', { 'Retry-After': '1' }, 504),
+  def('DEFAULT_4XX', 'VALIDATION_ERROR', 'The request was refused.', {}, 400),
+  def('DEFAULT_5XX', 'INTERNAL_ERROR', 'An unexpected error occurred.', {}, 500),
+];
+
+export function gatewayResponse(type: GatewayResponseType): GatewayResponseDefinition {
+  const found = GATEWAY_RESPONSES.find((r) => r.type === type);
+  if (!found) throw new Error(`No gateway response ${type}`);
+  return found;
+}
+
+/** The body as JSON with a request id; CDK passes `$context.requestId` (a template variable) as the id. */
+export function gatewayResponseBody(definition: Pick<GatewayResponseDefinition, 'code' | 'detail' | 'status'>, requestId: string): string {
+  const { title } = ERROR_CODES[definition.code];
+  return JSON.stringify({ type: problemType(definition.code), title, status: definition.status, detail: definition.detail, code: definition.code, requestId });
+}
+
+/** WAF rate-rule blocks: 429 in the envelope. WAF bodies are static, so the request id is WAF's own header. */
+export const WAF_RATE_LIMITED = {
+  status: 429,
+  code: 'RATE_LIMITED' as const,
+  detail: 'Rate limit exceeded; retry after the time in Retry-After.',
+  /** A rate-based rule re-evaluates about every 10 s and blocks for at least that long. */
+  retryAfterSeconds: 10,
+  customResponseBodyKey: 'gatehouse-rate-limited',
+};

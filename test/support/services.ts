@@ -1,0 +1,36 @@
+/** Services for handler tests: real dynalite, a static pepper, and output captured from the real Powertools logger. */
+import { vi } from 'vitest';
+import { createServices, type ApiSettings, type Services } from '../../lambdas/api/services.js';
+import { StaticPepperSource } from '../../lambdas/core/pepper.js';
+import { readSettings } from '../../lambdas/core/settings.js';
+import { API_SETTINGS } from '../../lambdas/api/services.js';
+import type { TestDynamo } from './dynalite.js';
+
+export const TEST_PEPPER = 'services-test-pepper-'.padEnd(48, 'q');
+
+export function testSettings(overrides: Partial<ApiSettings> = {}, dynamo?: TestDynamo): ApiSettings {
+  return {
+    ...readSettings(API_SETTINGS, {}),
+    keyEnvironment: 'test',
+    ...(dynamo ? { tableName: dynamo.tableName } : {}),
+    localPepper: TEST_PEPPER,
+    ...overrides,
+  };
+}
+
+export function testServices(dynamo: TestDynamo, options: { settings?: Partial<ApiSettings>; now?: () => number } = {}): Services {
+  return createServices(testSettings(options.settings, dynamo), 'gatehouse-test', {
+    doc: dynamo.doc,
+    pepperSource: new StaticPepperSource(TEST_PEPPER),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
+/** Everything Powertools writes (INFO to stdout, WARN/ERROR to stderr) while active; call restore() when done. */
+export function captureOutput(): { text(): string; restore(): void } {
+  const writes: string[] = [];
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (writes.push(String(chunk)), true)),
+  );
+  return { text: () => writes.join(''), restore: () => spies.forEach((s) => s.mockRestore()) };
+}
