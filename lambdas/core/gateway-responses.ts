@@ -19,6 +19,8 @@ export type GatewayResponseType =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'BAD_REQUEST_BODY'
   | 'BAD_REQUEST_PARAMETERS'
+  | 'INVALID_SIGNATURE'
+  | 'EXPIRED_TOKEN'
   | 'INTEGRATION_FAILURE'
   | 'INTEGRATION_TIMEOUT'
   | 'DEFAULT_4XX'
@@ -64,6 +66,8 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   def('UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type.'),
   def('BAD_REQUEST_BODY', 'VALIDATION_ERROR', 'The request body is invalid.'),
   def('BAD_REQUEST_PARAMETERS', 'VALIDATION_ERROR', 'The request parameters are invalid.'),
+  def('INVALID_SIGNATURE', 'PERMISSION_DENIED', 'The request signature is invalid or expired.'),
+  def('EXPIRED_TOKEN', 'PERMISSION_DENIED', 'The security token has expired.'),
   def('INTEGRATION_FAILURE', 'SERVICE_UNAVAILABLE', 'The service failed to answer; retry later.', { 'Retry-After': '1' }, 502),
   def('INTEGRATION_TIMEOUT', 'SERVICE_UNAVAILABLE', 'The service did not answer in time; retry later.', { 'Retry-After': '1' }, 504),
   def('DEFAULT_4XX', 'VALIDATION_ERROR', 'The request was refused.', {}, 400),

@@ -1,0 +1,371 @@
+/**
+ * The local REST gateway: one Node HTTP request handler doing what API Gateway (REST, v1 payload) + WAF do in
+ * front of the Lambda functions, in AWS's order:
+ *
+ *   WAF rate rules → stage throttling → payload limit (10 MB) → resource + method (or CORS preflight)
+ *     → IAM (SigV4) | REQUEST authorizer (identity sources, result cache, policy vs methodArn) | public
+ *     → Lambda proxy integration (29 s) → response mapping.
+ *
+ * Every answer the gateway gives itself comes from the shared gateway-response and WAF definitions
+ * (responses.ts). Nothing here knows about keys, tokens or tenants: that is the authorizer's and handlers' code,
+ * the same that runs in Lambda.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
+import type { SettingsValues } from '../../lambdas/core/settings.js';
+import { ROUTES, type HandlerName, type Route } from '../../lambdas/routes.js';
+import { evaluatePolicy } from '../policy-evaluator.js';
+import { AuthorizerResultCache } from './authorizer-cache.js';
+import { integrationAuthorizerContext, isUnauthorized, validateAuthorizerResult, type ValidAuthorizerResult } from './authorizer-result.js';
+import { authorizerEvent, lambdaContext, lastHeader, methodArn, proxyEvent, type ApiCoordinates, type GatewayRequest, type IamCaller } from './events.js';
+import { AUTHORIZER_CACHE_TTL_SECONDS, IDENTITY_SOURCES, identitySourceHeader, identityValues } from './identity-sources.js';
+import { acceptsBinary, gatewayError, notReady, proxyResultToReply, wafRateLimited, type GatewayReply } from './responses.js';
+import { createRouter, type ResourceMatch } from './router.js';
+import { verifySigV4, type LocalIamCredentials } from './sigv4.js';
+import { TokenBucket } from './throttle.js';
+import { Waf } from './waf.js';
+
+/** API Gateway's hard limits. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+export const INTEGRATION_TIMEOUT_MS = 29_000;
+
+export type GatewaySettings = Pick<
+  SettingsValues,
+  'rateLimitPerIp' | 'rateLimitPerCredential' | 'rateLimitWindowSeconds' | 'throttleRateLimit' | 'throttleBurstLimit' | 'corsOrigins'
+>;
+
+/** A Lambda function as the gateway invokes it: whatever it returns is checked, as API Gateway checks it. */
+export type LambdaFunction<E> = (event: E, context: Context) => Promise<unknown>;
+
+export interface LocalIamUser extends LocalIamCredentials {
+  readonly accountId: string;
+  readonly userId: string;
+  readonly userArn: string;
+}
+
+export interface AccessLogEntry {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly sourceIp: string;
+  /** Which step answered: waf, throttle, payload, route, preflight, iam, authorizer, integration. */
+  readonly answeredBy: string;
+}
+
+export interface LocalGatewayOptions {
+  readonly api: ApiCoordinates;
+  readonly settings: GatewaySettings;
+  readonly authorizer: LambdaFunction<APIGatewayRequestAuthorizerEvent>;
+  readonly handlers: Readonly<Record<HandlerName, LambdaFunction<APIGatewayProxyEvent>>>;
+  readonly iam: LocalIamUser;
+  readonly routes?: readonly Route[];
+  /** Default {@link IDENTITY_SOURCES}. */
+  readonly identitySources?: readonly string[];
+  /** Default {@link AUTHORIZER_CACHE_TTL_SECONDS} (0: caching off). */
+  readonly authorizerCacheTtlSeconds?: number;
+  /** Default 29 000. */
+  readonly integrationTimeoutMs?: number;
+  /** Default 29 000 (a slower authorizer is an authorizer failure). */
+  readonly authorizerTimeoutMs?: number;
+  /** Default 10 MB. */
+  readonly maxPayloadBytes?: number;
+  /** The API's binaryMediaTypes (default none, like the deployed API). */
+  readonly binaryMediaTypes?: readonly string[];
+  readonly now?: () => number;
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** Called after every authorizer invocation (the Lambda's per-invocation bookkeeping). */
+  readonly afterAuthorizer?: () => void;
+}
+
+export interface LocalGateway {
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Until called, every request is answered 503 (the stack is starting). */
+  markReady(): void;
+}
+
+type Outcome = { readonly reply: GatewayReply; readonly answeredBy: string };
+
+const TIMEOUT = Symbol('timeout');
+
+/**
+ * What crosses the Lambda boundary is JSON: `undefined` members vanish, Dates become strings, and a value that
+ * cannot be serialised is a function error.
+ */
+function overTheWire(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? null : (JSON.parse(text) as unknown);
+}
+
+async function withTimeout<T>(run: () => Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      run(),
+      new Promise<typeof TIMEOUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMEOUT), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function normaliseIp(address: string | undefined): string {
+  if (address === undefined) return '0.0.0.0';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+type BodyRead = { readonly ok: true; readonly body: Buffer } | { readonly ok: false };
+
+function readBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ ok: false });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.off('data', onData);
+        req.pause();
+        resolve({ ok: false });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (done) return;
+      done = true;
+      resolve({ ok: true, body: Buffer.concat(chunks) });
+    });
+    req.once('error', (error) => {
+      if (!done) reject(error);
+    });
+    // A client that goes away mid-body: nothing to answer.
+    req.once('close', () => {
+      if (!done && !req.complete) reject(new Error('request aborted'));
+    });
+  });
+}
+
+export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
+  const now = options.now ?? Date.now;
+  const routes = options.routes ?? ROUTES;
+  const router = createRouter(routes);
+  const waf = new Waf(options.settings);
+  const bucket = new TokenBucket(options.settings);
+  const corsOrigins = new Set(options.settings.corsOrigins);
+  const identityHeaders = (options.identitySources ?? IDENTITY_SOURCES).map(identitySourceHeader);
+  const cache = new AuthorizerResultCache(options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS);
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  const authorizerTimeoutMs = options.authorizerTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  const maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const binaryMediaTypes = options.binaryMediaTypes ?? [];
+  const iamCaller: IamCaller = {
+    accessKey: options.iam.accessKeyId,
+    accountId: options.iam.accountId,
+    userId: options.iam.userId,
+    userArn: options.iam.userArn,
+  };
+  let ready = false;
+
+  const header = (request: Pick<GatewayRequest, 'rawHeaders'>, lowerName: string) => lastHeader(request.rawHeaders, lowerName);
+
+  /** OPTIONS on a resource, answered by the gateway's mock integration (CDK's defaultCorsPreflightOptions). */
+  function preflight(request: GatewayRequest, found: ResourceMatch): GatewayReply {
+    const origin = header(request, 'origin');
+    if (origin === undefined || !corsOrigins.has(origin)) return { status: 204, headers: {}, body: '' };
+    const methods = [...found.resource.methods.keys(), 'OPTIONS'];
+    return {
+      status: 204,
+      headers: {
+        'Access-Control-Allow-Origin': origin,
+        'Access-Control-Allow-Credentials': 'true',
+        'Access-Control-Allow-Methods': methods.join(','),
+        'Access-Control-Allow-Headers': CORS_ALLOW_HEADERS.join(','),
+        'Access-Control-Max-Age': String(CORS_MAX_AGE_SECONDS),
+        Vary: 'Origin',
+      },
+      body: '',
+    };
+  }
+
+  type Authorized = { readonly ok: true; readonly context: Record<string, string | number> } | { readonly ok: false; readonly outcome: Outcome };
+
+  async function authorize(request: GatewayRequest, route: Route, pathParameters: Readonly<Record<string, string>>): Promise<Authorized> {
+    const fail = (type: Parameters<typeof gatewayError>[0]): Authorized => ({
+      ok: false,
+      outcome: { reply: gatewayError(type, request.requestId), answeredBy: 'authorizer' },
+    });
+    const arn = methodArn(options.api, request.method, request.rawPath);
+    const started = now();
+
+    let cacheKey: string | undefined;
+    let result: ValidAuthorizerResult | undefined;
+    if (cache.enabled) {
+      const values = identityValues(identityHeaders, (name) => header(request, name));
+      // Caching on: a missing or empty identity source is a 401 without invoking the authorizer.
+      if (values === undefined) return fail('UNAUTHORIZED');
+      cacheKey = AuthorizerResultCache.keyOf(values);
+      result = cache.get(cacheKey, now());
+    }
+
+    if (result === undefined) {
+      const event = authorizerEvent({ api: options.api, request, route, pathParameters });
+      const context = lambdaContext(options.api, 'gatehouse-local-authorizer', authorizerTimeoutMs, now);
+      let raw: unknown;
+      try {
+        raw = await withTimeout(async () => overTheWire(await options.authorizer(event, context)), authorizerTimeoutMs);
+      } catch (error) {
+        return fail(isUnauthorized(error) ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE');
+      } finally {
+        options.afterAuthorizer?.();
+      }
+      if (raw === TIMEOUT) return fail('AUTHORIZER_FAILURE');
+      result = validateAuthorizerResult(raw);
+      if (result === undefined) return fail('AUTHORIZER_CONFIGURATION_ERROR');
+      if (cacheKey !== undefined) cache.set(cacheKey, result, now());
+    }
+
+    // Cached or fresh, the policy is evaluated against THIS request's methodArn.
+    if (evaluatePolicy(result.policyDocument, arn) !== 'allow') return fail('ACCESS_DENIED');
+    return { ok: true, context: integrationAuthorizerContext(result, now() - started) };
+  }
+
+  async function integrate(
+    request: GatewayRequest,
+    route: Route,
+    pathParameters: Readonly<Record<string, string>>,
+    extra: { authorizer?: Record<string, string | number>; iam?: IamCaller },
+  ): Promise<Outcome> {
+    const contentType = header(request, 'content-type');
+    const event = proxyEvent({
+      api: options.api,
+      request,
+      route,
+      pathParameters,
+      binaryBody: acceptsBinary(contentType, binaryMediaTypes),
+      ...extra,
+    });
+    const context = lambdaContext(options.api, `gatehouse-local-${route.handler}`, integrationTimeoutMs, now);
+    const fn = options.handlers[route.handler];
+    let raw: unknown;
+    try {
+      raw = await withTimeout(async () => overTheWire(await fn(event, context)), integrationTimeoutMs);
+    } catch {
+      // The function failed (Lambda reports an error): API Gateway answers 502.
+      return { reply: gatewayError('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
+    }
+    if (raw === TIMEOUT) return { reply: gatewayError('INTEGRATION_TIMEOUT', request.requestId), answeredBy: 'integration' };
+    const accept = header(request, 'accept');
+    const reply = proxyResultToReply(raw, { ...(accept === undefined ? {} : { accept }), binaryMediaTypes });
+    // "Malformed Lambda proxy response": 502 as well.
+    return { reply: reply ?? gatewayError('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
+  }
+
+  async function handle(req: IncomingMessage): Promise<{ outcome: Outcome; request: Omit<GatewayRequest, 'body'> }> {
+    const receivedAtMs = now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const base = {
+      requestId: randomUUID(),
+      extendedRequestId: randomBytes(12).toString('base64url').slice(0, 16),
+      method: (req.method ?? 'GET').toUpperCase(),
+      rawPath: q === -1 ? url : url.slice(0, q),
+      rawQuery: q === -1 ? '' : url.slice(q + 1),
+      rawHeaders: req.rawHeaders,
+      sourceIp: normaliseIp(req.socket.remoteAddress),
+      localPort: req.socket.localPort ?? 0,
+      receivedAtMs,
+    };
+    const answer = (reply: GatewayReply, answeredBy: string) => ({ outcome: { reply, answeredBy }, request: base });
+
+    if (!ready) return answer(notReady(base.requestId), 'starting');
+
+    // 1. WAF, before anything else.
+    const verdict = waf.check({ sourceIp: base.sourceIp, header: (name) => header(base, name) }, receivedAtMs);
+    if (verdict.blocked) return answer(wafRateLimited(base.requestId), 'waf');
+
+    // 2. Stage throttling.
+    if (!bucket.take(receivedAtMs)) return answer(gatewayError('THROTTLED', base.requestId), 'throttle');
+
+    // 3. Payload limit.
+    const read = await readBody(req, maxPayloadBytes);
+    if (!read.ok) return answer(gatewayError('REQUEST_TOO_LARGE', base.requestId, { close: true }), 'payload');
+    const request: GatewayRequest = { ...base, body: read.body };
+
+    // 4. Resource and method; OPTIONS is the CORS preflight when CORS is configured.
+    if (base.method === 'OPTIONS' && corsOrigins.size > 0) {
+      const found = router.resource(base.rawPath);
+      if (found) return answer(preflight(request, found), 'preflight');
+    }
+    const match = router.match(base.method, base.rawPath);
+    if (!match) return answer(gatewayError('MISSING_AUTHENTICATION_TOKEN', base.requestId), 'route');
+    const { route, pathParameters } = match;
+
+    // 5. Authorization.
+    if (route.auth === 'iam') {
+      const signature = await verifySigV4(request, options.iam, now());
+      if (!signature.ok) {
+        const type = signature.reason === 'missing' ? 'MISSING_AUTHENTICATION_TOKEN' : 'INVALID_SIGNATURE';
+        return answer(gatewayError(type, base.requestId), 'iam');
+      }
+      return { outcome: await integrate(request, route, pathParameters, { iam: iamCaller }), request: base };
+    }
+    if (route.auth === 'token') {
+      const authorized = await authorize(request, route, pathParameters);
+      if (!authorized.ok) return { outcome: authorized.outcome, request: base };
+      return { outcome: await integrate(request, route, pathParameters, { authorizer: authorized.context }), request: base };
+    }
+    return { outcome: await integrate(request, route, pathParameters, {}), request: base };
+  }
+
+  function write(res: ServerResponse, requestId: string, reply: GatewayReply): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(reply.headers)) headers[name] = typeof value === 'string' ? value : [...value];
+    headers['x-amzn-RequestId'] = requestId;
+    // API Gateway answers with a Content-Length, never chunked.
+    headers['Content-Length'] = String(Buffer.byteLength(reply.body));
+    if (reply.close) headers.Connection = 'close';
+    res.writeHead(reply.status, headers);
+    res.end(reply.body);
+  }
+
+  return {
+    markReady() {
+      ready = true;
+    },
+    listener(req, res) {
+      const started = now();
+      handle(req)
+        .then(({ outcome, request }) => {
+          write(res, request.requestId, outcome.reply);
+          options.onRequest?.({
+            requestId: request.requestId,
+            method: request.method,
+            path: request.rawPath,
+            status: outcome.reply.status,
+            durationMs: now() - started,
+            sourceIp: request.sourceIp,
+            answeredBy: outcome.answeredBy,
+          });
+        })
+        .catch(() => {
+          // A bug in the gateway itself (or a broken connection): the generic 5XX response.
+          const requestId = randomUUID();
+          write(res, requestId, gatewayError('DEFAULT_5XX', requestId));
+        });
+    },
+  };
+}

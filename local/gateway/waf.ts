@@ -1,0 +1,103 @@
+/**
+ * The WAF rate-based rules of CONTRACT §5, from the same settings the CDK stack reads
+ * (`rateLimitPerIp`, `rateLimitPerCredential`, `rateLimitWindowSeconds`).
+ *
+ * WAF runs before routing and before any authorizer, so a blocked request never reaches either.
+ * Rules are evaluated in priority order; the first that blocks terminates evaluation (later rules do not
+ * count that request). A rate-based rule counts every request it evaluates, blocked ones included, and
+ * blocks while more than `limit` requests of one aggregation key fall in the window.
+ *
+ * The per-credential limit is TWO rules, one per header: a WAF rule with CUSTOM_KEYS does not count a
+ * request that lacks any of its keys, so one rule keyed on both Authorization and X-API-Key would only
+ * see requests carrying both. One rule per header counts every credential wherever it is sent, and a
+ * request with neither header is counted by the per-IP rule only. {@link WAF_RATE_RULES} is that
+ * definition, for the CDK stack to deploy as it is.
+ *
+ * Local differences (documented, deliberate): WAF evaluates its counts about every 10 s, so in AWS a burst
+ * can overshoot the limit for a few seconds and a block can outlast the burst by as much; the local
+ * counter is exact and immediate (stricter, never looser).
+ */
+import type { SettingsValues } from '../../lambdas/core/settings.js';
+
+export type WafAggregateKey = { readonly kind: 'ip' } | { readonly kind: 'header'; readonly name: string };
+
+export interface WafRateRuleDefinition {
+  /** WAF rule / metric name. */
+  readonly name: string;
+  readonly priority: number;
+  readonly aggregateKey: WafAggregateKey;
+  readonly limitSetting: 'rateLimitPerIp' | 'rateLimitPerCredential';
+}
+
+/** The rate rules, in priority order (lower first). */
+export const WAF_RATE_RULES: readonly WafRateRuleDefinition[] = [
+  { name: 'gatehouse-rate-per-ip', priority: 10, aggregateKey: { kind: 'ip' }, limitSetting: 'rateLimitPerIp' },
+  { name: 'gatehouse-rate-per-authorization', priority: 20, aggregateKey: { kind: 'header', name: 'authorization' }, limitSetting: 'rateLimitPerCredential' },
+  { name: 'gatehouse-rate-per-x-api-key', priority: 30, aggregateKey: { kind: 'header', name: 'x-api-key' }, limitSetting: 'rateLimitPerCredential' },
+];
+
+export type WafSettings = Pick<SettingsValues, 'rateLimitPerIp' | 'rateLimitPerCredential' | 'rateLimitWindowSeconds'>;
+
+export interface WafRequest {
+  readonly sourceIp: string;
+  /** Header lookup by lower-case name; undefined when absent. */
+  header(name: string): string | undefined;
+}
+
+export type WafVerdict = { readonly blocked: false } | { readonly blocked: true; readonly rule: string };
+
+/** Sliding-window counts per aggregation key. */
+class RateCounter {
+  private readonly hits = new Map<string, number[]>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Counts one request for `key`; true when the key is now over the limit. */
+  hit(key: string, nowMs: number): boolean {
+    this.sweep(nowMs);
+    const since = nowMs - this.windowMs;
+    let times = this.hits.get(key);
+    if (times === undefined) {
+      times = [];
+      this.hits.set(key, times);
+    }
+    let drop = 0;
+    while (drop < times.length && (times[drop] ?? 0) <= since) drop += 1;
+    if (drop > 0) times.splice(0, drop);
+    times.push(nowMs);
+    return times.length > this.limit;
+  }
+
+  /** Forgets keys with no request in the window, so random credentials cannot grow memory without bound. */
+  private sweep(nowMs: number): void {
+    if (nowMs - this.lastSweep < this.windowMs) return;
+    this.lastSweep = nowMs;
+    const since = nowMs - this.windowMs;
+    for (const [key, times] of this.hits) if ((times[times.length - 1] ?? 0) <= since) this.hits.delete(key);
+  }
+}
+
+export class Waf {
+  private readonly rules: { readonly definition: WafRateRuleDefinition; readonly counter: RateCounter }[];
+
+  constructor(settings: WafSettings, definitions: readonly WafRateRuleDefinition[] = WAF_RATE_RULES) {
+    const windowMs = settings.rateLimitWindowSeconds * 1000;
+    this.rules = [...definitions]
+      .sort((a, b) => a.priority - b.priority)
+      .map((definition) => ({ definition, counter: new RateCounter(settings[definition.limitSetting], windowMs) }));
+  }
+
+  check(request: WafRequest, nowMs: number): WafVerdict {
+    for (const { definition, counter } of this.rules) {
+      const key = definition.aggregateKey.kind === 'ip' ? request.sourceIp : request.header(definition.aggregateKey.name);
+      // CUSTOM_KEYS: a request without the key is not counted by this rule.
+      if (key === undefined) continue;
+      if (counter.hit(key, nowMs)) return { blocked: true, rule: definition.name };
+    }
+    return { blocked: false };
+  }
+}

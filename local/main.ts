@@ -1,0 +1,82 @@
+// `npm start` (node --import tsx local/main.ts [--persist] [--quiet]): runs the whole of Gatehouse on this machine until
+// SIGINT/SIGTERM. Configuration: the GATEHOUSE_* variables the Lambda functions read, PORT (default 3000) and
+// GATEHOUSE_STATE_DIR (default .gatehouse). Exit codes: 0 after a clean stop, 1 when it cannot start.
+import { ConfigError } from '../lambdas/core/errors.js';
+import { banner } from './banner.js';
+import { PortInUseError, startLocalStack, type LocalStack } from './stack.js';
+
+// The AWS SDK warns at the first client on Node < 22; the local stack runs on Node ≥ 20.19 on purpose.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const USAGE = `Usage: npm start -- [--persist] [--quiet]
+
+  --persist   keep DynamoDB data, keys, passwords and the pepper in the state directory across restarts
+  --quiet     no access log lines
+
+Environment: PORT (default 3000), GATEHOUSE_STATE_DIR (default .gatehouse), and every GATEHOUSE_* setting
+the Lambda functions read (README "Configuration").`;
+
+const args = new Set(process.argv.slice(2));
+if (args.has('--help') || args.has('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = [...args].filter((a) => !['--persist', '--quiet'].includes(a));
+if (unknown.length > 0) {
+  console.error(`gatehouse: unknown option ${unknown.join(' ')}\n\n${USAGE}`);
+  process.exit(1);
+}
+
+const quiet = args.has('--quiet');
+let stack: LocalStack;
+try {
+  stack = await startLocalStack({
+    persist: args.has('--persist'),
+    ...(quiet
+      ? {}
+      : {
+          onRequest: (e) =>
+            console.log(`${new Date().toISOString()} ${e.method} ${e.path} ${e.status} ${e.durationMs}ms ${e.answeredBy} ${e.requestId}`),
+        }),
+  });
+} catch (error) {
+  if (error instanceof PortInUseError || error instanceof ConfigError) {
+    console.error(`gatehouse: ${error.message}`);
+  } else {
+    console.error(`gatehouse: could not start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}
+
+console.log(banner(stack));
+
+let stopping = false;
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) {
+    console.error(`gatehouse: ${signal} again, exiting now`);
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(`\ngatehouse: ${signal}: stopping…`);
+  stack.close().then(
+    () => {
+      console.log('gatehouse: stopped');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error('gatehouse: failed to stop cleanly:', error);
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+// Under `npm start`, a SIGTERM sent to npm reaches only its `sh -c`, which dies without passing it on: this process
+// would be orphaned and keep its ports. Stop as if signalled when the parent goes away.
+if (process.env.npm_lifecycle_event === 'start') {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (!stopping && process.ppid !== parent) stop('SIGTERM');
+  }, 250).unref();
+}

@@ -1,0 +1,419 @@
+/**
+ * The local stack (CONTRACT §7): the same authorizer and handler code as in Lambda, behind the local REST
+ * gateway, with embedded DynamoDB (dynalite) and a local OIDC provider — one process, no cloud account.
+ *
+ * `startLocalStack(options)` is used by `local/main.ts` (`npm start`) and by the tests. Configuration comes from
+ * the same environment variables, with the same validation, as the Lambda functions (`readSettings`); the local
+ * stack only fills in what a laptop lacks: a table name, a pepper, test keys, and its own OIDC issuer.
+ */
+import { generateKeyPair, type JsonWebKey } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { createAuditHandler } from '../lambdas/api/audit.js';
+import { createHealthHandler } from '../lambdas/api/health.js';
+import { createItemsHandler } from '../lambdas/api/items.js';
+import { createKeysHandler } from '../lambdas/api/keys.js';
+import { createOpenApiHandler } from '../lambdas/api/openapi.js';
+import { API_SETTINGS, createServices, type ApiSettings, type Services } from '../lambdas/api/services.js';
+import { createUsageHandler } from '../lambdas/api/usage.js';
+import { createVerifyHandler } from '../lambdas/api/verify.js';
+import { createWhoamiHandler } from '../lambdas/api/whoami.js';
+import { createAuthorizer } from '../lambdas/authorizer/authorizer.js';
+import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSummary } from '../lambdas/authorizer/wiring.js';
+import { ensureAdminKey } from '../lambdas/core/bootstrap.js';
+import { ConfigError } from '../lambdas/core/errors.js';
+import { createLogger } from '../lambdas/core/logger.js';
+import { StaticPepperSource } from '../lambdas/core/pepper.js';
+import { readSettings, type SettingsValues } from '../lambdas/core/settings.js';
+import { createTableInput } from '../lambdas/core/table.js';
+import type { HandlerName } from '../lambdas/routes.js';
+import { isUnauthorized } from './gateway/authorizer-result.js';
+import type { ApiCoordinates } from './gateway/events.js';
+import { createLocalGateway, type AccessLogEntry, type GatewaySettings, type LambdaFunction, type LocalIamUser } from './gateway/gateway.js';
+import { startLocalOidc, type LocalOidc, type LocalOidcOptions } from './oidc/provider.js';
+import {
+  DYNAMODB_DIR,
+  ensureStateDir,
+  generateIamKey,
+  generatePepper,
+  LOCAL_JSON,
+  readPersistedState,
+  readPreviousAdminKey,
+  STATE_JSON,
+  stateDirOf,
+  writeSecretJson,
+  type LocalConfig,
+  type PersistedState,
+} from './state.js';
+
+/** Where the local REST API "is" in ARNs and request contexts. */
+export const LOCAL_API: ApiCoordinates = { region: 'us-east-1', accountId: '000000000000', apiId: 'gatehouse', stage: 'local' };
+export const LOCAL_IAM_USER_NAME = 'gatehouse-local';
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_TABLE_NAME = 'gatehouse-local';
+
+const GATEWAY_SETTINGS = ['rateLimitPerIp', 'rateLimitPerCredential', 'rateLimitWindowSeconds', 'throttleRateLimit', 'throttleBurstLimit', 'corsOrigins'] as const;
+const LOCAL_SETTINGS = [...new Set([...AUTHORIZER_SETTINGS, ...API_SETTINGS, ...GATEWAY_SETTINGS])];
+type LocalSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number] | (typeof API_SETTINGS)[number] | (typeof GATEWAY_SETTINGS)[number]>;
+
+type LogLevel = Parameters<Logger['setLogLevel']>[0];
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use — stop whatever is using it, or pick another port: PORT=${port + 1} npm start`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Test hooks: wrap the real authorizer or handlers to make them misbehave on purpose (conformance tests). */
+export interface LocalStackIntercepts {
+  readonly authorizer?: (event: APIGatewayRequestAuthorizerEvent, real: () => Promise<unknown>) => Promise<unknown>;
+  readonly handler?: (group: HandlerName, event: APIGatewayProxyEvent, context: Context, real: () => Promise<unknown>) => Promise<unknown>;
+}
+
+export interface LocalStackOptions {
+  /** Default: PORT from the environment, else 3000. 0 picks a free port. */
+  readonly port?: number;
+  /** Interface to listen on (default 127.0.0.1: loopback only, the stack holds an admin key). */
+  readonly host?: string;
+  /** Default process.env. */
+  readonly env?: Env;
+  /** Keep DynamoDB data, the pepper, passwords and keys in the state directory across restarts. */
+  readonly persist?: boolean;
+  /** Default GATEHOUSE_STATE_DIR, else `.gatehouse` in the working directory. */
+  readonly stateDir?: string;
+  /** Powertools log level of the functions (default POWERTOOLS_LOG_LEVEL, else WARN). */
+  readonly logLevel?: LogLevel;
+  /** API Gateway authorizer result cache (default 0: off, as deployed). */
+  readonly authorizerCacheTtlSeconds?: number;
+  readonly identitySources?: readonly string[];
+  readonly integrationTimeoutMs?: number;
+  readonly binaryMediaTypes?: readonly string[];
+  readonly intercept?: LocalStackIntercepts;
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  /** What was written to local.json. */
+  readonly config: LocalConfig;
+  readonly stateDir: string;
+  readonly configPath: string;
+  readonly persisted: boolean;
+  readonly settings: LocalSettings;
+  /** Every listening endpoint the stack opened (all closed by close()). */
+  readonly endpoints: { readonly api: string; readonly oidc: string; readonly dynamodb: string };
+  /** Things the banner should say (ignored variables, modes). */
+  readonly warnings: readonly string[];
+  readonly startupMs: number;
+  /** Stops everything; nothing is left listening. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const generateRsa = promisify(generateKeyPair);
+
+export function portFromEnv(env: Env): number {
+  const raw = env.PORT;
+  if (raw === undefined || raw === '') return DEFAULT_PORT;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError('PORT', 'an integer from 0 to 65535');
+  return port;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function urlHost(host: string): string {
+  if (host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+  }
+  await client.send(new CreateTableCommand(createTableInput(tableName)));
+}
+
+/** The provider on its previous port when that is free (a stable issuer keeps earlier tokens valid), else any port. */
+async function startOidc(options: LocalOidcOptions, previousPort: number | undefined, warnings: string[]): Promise<LocalOidc> {
+  if (previousPort === undefined) return startLocalOidc(options);
+  try {
+    return await startLocalOidc({ ...options, port: previousPort });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    warnings.push(`The OIDC provider's previous port ${previousPort} is taken: its issuer changed, so tokens issued before are refused.`);
+    return startLocalOidc(options);
+  }
+}
+
+const HANDLER_FACTORIES: Readonly<Record<HandlerName, (services: Services) => LambdaFunction<APIGatewayProxyEvent>>> = {
+  health: createHealthHandler,
+  openapi: createOpenApiHandler,
+  whoami: createWhoamiHandler,
+  keys: createKeysHandler,
+  usage: createUsageHandler,
+  audit: createAuditHandler,
+  items: createItemsHandler,
+  verify: createVerifyHandler,
+};
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const env: Env = options.env ?? process.env;
+  const port = options.port ?? portFromEnv(env);
+  const host = options.host ?? '127.0.0.1';
+  const persist = options.persist ?? false;
+  const stateDir = options.stateDir ?? stateDirOf(env);
+  const warnings: string[] = [];
+  const logLevel = (options.logLevel ?? env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as LogLevel;
+
+  // --- State and settings (fail on bad configuration before opening anything) ---------------------------
+  const previous = persist ? await readPersistedState(stateDir) : undefined;
+  const pepper = env.GATEHOUSE_LOCAL_PEPPER || previous?.pepper || generatePepper();
+  if (previous && env.GATEHOUSE_LOCAL_PEPPER && env.GATEHOUSE_LOCAL_PEPPER !== previous.pepper) {
+    warnings.push('GATEHOUSE_LOCAL_PEPPER differs from the persisted pepper: API keys created before no longer verify.');
+  }
+  if (env.GATEHOUSE_PEPPER_SECRET_ID) warnings.push('GATEHOUSE_PEPPER_SECRET_ID is ignored locally (the local stack uses GATEHOUSE_LOCAL_PEPPER).');
+  const settings: LocalSettings = readSettings(LOCAL_SETTINGS, {
+    ...env,
+    GATEHOUSE_KEY_ENV: env.GATEHOUSE_KEY_ENV || 'test',
+    GATEHOUSE_TABLE_NAME: env.GATEHOUSE_TABLE_NAME || DEFAULT_TABLE_NAME,
+    GATEHOUSE_LOCAL_PEPPER: pepper,
+    GATEHOUSE_PEPPER_SECRET_ID: undefined,
+  });
+  if (settings.authMode !== 'enforce') {
+    warnings.push(
+      settings.authMode === 'off'
+        ? 'GATEHOUSE_AUTH_MODE=off: NO credential is checked; every caller is anonymous.'
+        : 'GATEHOUSE_AUTH_MODE=audit: requests without a valid credential are served as anonymous (and recorded).',
+    );
+  }
+  await ensureStateDir(stateDir);
+  const tableName = settings.tableName ?? DEFAULT_TABLE_NAME;
+  const iamKey = previous?.iam ?? generateIamKey();
+  const iamUser: LocalIamUser = {
+    region: LOCAL_API.region,
+    accessKeyId: iamKey.accessKeyId,
+    secretAccessKey: iamKey.secretAccessKey,
+    accountId: LOCAL_API.accountId,
+    userId: iamKey.userId,
+    userArn: `arn:aws:iam::${LOCAL_API.accountId}:user/${LOCAL_IAM_USER_NAME}`,
+  };
+
+  // The OIDC signing key (RSA-2048) is generated on the thread pool while the rest starts.
+  const signingKeyReady: Promise<JsonWebKey> = previous
+    ? Promise.resolve(previous.signingKey)
+    : generateRsa('rsa', { modulusLength: 2048 }).then(({ privateKey }) => privateKey.export({ format: 'jwk' }));
+  signingKeyReady.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  };
+
+  try {
+    // --- The gateway's port first: a port in use fails at once, before anything else starts ---------------
+    let gatewayListener: Parameters<typeof createServer>[1] = (_req, res) => {
+      res.writeHead(503).end();
+    };
+    const server = createServer((req, res) => gatewayListener?.(req, res));
+    const apiPort = await listen(server, port, host);
+    cleanups.push(() => closeServer(server));
+    const apiUrl = `http://${urlHost(host)}:${apiPort}`;
+
+    // --- DynamoDB (dynalite) and the OIDC provider, side by side ------------------------------------------
+    const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist ? { path: join(stateDir, DYNAMODB_DIR) } : {}) });
+    const signingKey: JsonWebKey = await signingKeyReady;
+    const oidcOptions: LocalOidcOptions = {
+      ...(previous
+        ? {
+            users: previous.users,
+            machineClient: previous.machineClient,
+            loginClient: { clientId: previous.loginClient.clientId },
+          }
+        : {}),
+      signingKey,
+    };
+    const [dynamoPort, oidc] = await Promise.all([
+      listen(dynamoServer, 0, '127.0.0.1').then((p) => {
+        cleanups.push(() => closeServer(dynamoServer));
+        return p;
+      }),
+      startOidc(oidcOptions, previous?.oidcPort, warnings).then((o: LocalOidc) => {
+        cleanups.push(() => o.close());
+        return o;
+      }),
+    ]);
+    const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+    const dynamoClient = new DynamoDBClient({
+      endpoint: dynamoEndpoint,
+      region: LOCAL_API.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 2,
+    });
+    cleanups.push(() => Promise.resolve(dynamoClient.destroy()));
+    try {
+      await ensureTable(dynamoClient, tableName);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        /lock/i.test(message) ? `the state directory ${stateDir} is in use by another local stack (${message})` : `DynamoDB (dynalite) failed: ${message}`,
+        { cause: error },
+      );
+    }
+    const doc = createDocumentClient(dynamoClient);
+    const pepperSource = new StaticPepperSource(pepper);
+
+    // --- The authorizer, wired exactly as in Lambda (wiring.ts), plus the local OIDC issuer ---------------
+    const [localIssuer] = readSettings(['oidcIssuers'], {
+      GATEHOUSE_OIDC_ISSUERS: JSON.stringify([
+        { issuer: oidc.issuer, jwksUri: oidc.jwksUri, audience: null, clientIds: [oidc.machineClient.clientId, oidc.loginClient.clientId], tokenUse: 'access' },
+      ]),
+    }).oidcIssuers;
+    const authorizerLogger = createLogger('gatehouse-authorizer');
+    authorizerLogger.setLogLevel(logLevel);
+    const deps = buildAuthorizerDeps(
+      { ...settings, oidcIssuers: [...settings.oidcIssuers, ...(localIssuer ? [localIssuer] : [])] },
+      authorizerLogger,
+      { dynamo: doc, pepperSource },
+    );
+    cleanups.push(() => deps.recording.flush());
+    void deps.recording.trackMode();
+    const decide = createAuthorizer(deps);
+    // What handler.ts does around the decision: `Unauthorized` passes through, anything else is a failure.
+    const authorizerFunction = async (event: APIGatewayRequestAuthorizerEvent): Promise<unknown> => {
+      try {
+        return await decide(event);
+      } catch (error) {
+        if (isUnauthorized(error)) throw error;
+        authorizerLogger.error('authorizer failed; request denied', { error: errorSummary(error) });
+        throw new Error('AuthorizerFailure', { cause: error });
+      }
+    };
+
+    // --- The handlers: one set of services per function, as in Lambda --------------------------------------
+    const apiSettings = Object.fromEntries(API_SETTINGS.map((name) => [name, settings[name]])) as unknown as ApiSettings;
+    const servicesFor = (group: HandlerName): Services => {
+      const logger = createLogger(`gatehouse-${group}`);
+      logger.setLogLevel(logLevel);
+      return createServices(apiSettings, `gatehouse-${group}`, { doc, pepperSource, logger });
+    };
+    const intercept = options.intercept;
+    const handlers = Object.fromEntries(
+      (Object.keys(HANDLER_FACTORIES) as HandlerName[]).map((group) => {
+        const real = HANDLER_FACTORIES[group](servicesFor(group));
+        const fn: LambdaFunction<APIGatewayProxyEvent> = intercept?.handler
+          ? (event, context) => intercept.handler!(group, event, context, () => real(event, context))
+          : real;
+        return [group, fn];
+      }),
+    ) as Record<HandlerName, LambdaFunction<APIGatewayProxyEvent>>;
+
+    // --- The bootstrap admin key (kept across restarts with --persist) --------------------------------------
+    const bootstrapServices = servicesFor('keys');
+    const previousAdminKey = persist ? await readPreviousAdminKey(stateDir) : undefined;
+    const admin = await ensureAdminKey(
+      { store: bootstrapServices.keys, peppers: bootstrapServices.peppers, environment: settings.keyEnvironment },
+      previousAdminKey,
+    );
+
+    // --- The gateway ------------------------------------------------------------------------------------------
+    const gatewaySettings: GatewaySettings = settings;
+    const gateway = createLocalGateway({
+      api: LOCAL_API,
+      settings: gatewaySettings,
+      authorizer: intercept?.authorizer ? (event) => intercept.authorizer!(event, () => authorizerFunction(event)) : authorizerFunction,
+      afterAuthorizer: () => deps.recording.tick(),
+      handlers,
+      iam: iamUser,
+      ...(options.identitySources ? { identitySources: options.identitySources } : {}),
+      ...(options.authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds }),
+      ...(options.integrationTimeoutMs === undefined ? {} : { integrationTimeoutMs: options.integrationTimeoutMs }),
+      ...(options.binaryMediaTypes ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    });
+    gatewayListener = gateway.listener;
+
+    // --- local.json (and the persisted state) ------------------------------------------------------------
+    const config: LocalConfig = {
+      apiUrl,
+      adminKey: admin.key,
+      oidc: {
+        issuer: oidc.issuer,
+        tokenEndpoint: oidc.tokenEndpoint,
+        authorizationEndpoint: oidc.authorizationEndpoint,
+        machineClient: { clientId: oidc.machineClient.clientId, clientSecret: oidc.machineClient.clientSecret, scopes: [...oidc.machineClient.scopes] },
+        loginClient: { clientId: oidc.loginClient.clientId, redirectUris: [...oidc.loginClient.redirectUris] },
+        users: oidc.users.map(({ username, password, groups }) => ({ username, password, groups: [...groups] })),
+      },
+      iam: { region: iamUser.region, accessKeyId: iamUser.accessKeyId, secretAccessKey: iamUser.secretAccessKey },
+    };
+    if (persist) {
+      const state: PersistedState = {
+        version: 1,
+        pepper,
+        signingKey,
+        users: oidc.users.map(({ username, password, groups, sub }) => ({ username, password, groups: [...groups], sub })),
+        machineClient: { clientId: oidc.machineClient.clientId, clientSecret: oidc.machineClient.clientSecret },
+        loginClient: { clientId: oidc.loginClient.clientId },
+        iam: iamKey,
+        oidcPort: Number(new URL(oidc.issuer).port),
+      };
+      await writeSecretJson(join(stateDir, STATE_JSON), state);
+    }
+    const configPath = join(stateDir, LOCAL_JSON);
+    await writeSecretJson(configPath, config);
+
+    gateway.markReady();
+
+    let closing: Promise<void> | undefined;
+    return {
+      apiUrl,
+      config,
+      stateDir,
+      configPath,
+      persisted: persist,
+      settings,
+      endpoints: { api: apiUrl, oidc: oidc.issuer, dynamodb: dynamoEndpoint },
+      warnings,
+      startupMs: Date.now() - started,
+      // Stop accepting requests first, then flush the authorizer's bookkeeping, then stop the services.
+      close: () => (closing ??= closeServer(server).then(cleanup)),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
