@@ -3,7 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { issueKey } from '../lambdas/core/key-issuer.js';
 import { DynamoKeyStore } from '../lambdas/core/key-store.js';
 import { PepperProvider, StaticPepperSource } from '../lambdas/core/pepper.js';
+import { writeJwks } from '../lambdas/core/jwks-store.js';
 import { startDynalite, type TestDynamo } from './support/dynalite.js';
+import { makeSigningKey, signRs256 } from './support/tokens.js';
 import { authorizerEvent } from './support/events.js';
 
 const PEPPER = 'handler-pepper-'.padEnd(40, 'z');
@@ -71,6 +73,27 @@ describe('authorizer Lambda handler', () => {
     captureOutput();
     const handler = await freshHandler({ GATEHOUSE_LOCAL_PEPPER: '' });
     await expect(handler(authorizerEvent({ headers: {} }))).rejects.toThrow(/GATEHOUSE_PEPPER_SECRET_ID/);
+  });
+
+  it('with GATEHOUSE_JWKS_SOURCE=store verifies tokens against the JWKS mirrored into the table (no network)', async () => {
+    const issuer = 'https://issuer.example.com';
+    const jwksUri = `${issuer}/.well-known/jwks.json`;
+    const signer = makeSigningKey();
+    await writeJwks(dynamo.doc, dynamo.tableName, jwksUri, JSON.stringify({ keys: [signer.jwk] }), new Date().toISOString());
+    const handler = await freshHandler({
+      GATEHOUSE_JWKS_SOURCE: 'store',
+      GATEHOUSE_OIDC_ISSUERS: JSON.stringify([{ issuer, jwksUri, clientIds: ['m2m'] }]),
+    });
+    const claims = { iss: issuer, sub: 'm2m', client_id: 'm2m', token_use: 'access', scope: 'gatehouse/items:read', exp: Math.floor(Date.now() / 1000) + 60 };
+    const result = await handler(authorizerEvent({ headers: { Authorization: `Bearer ${signRs256({ alg: 'RS256', kid: signer.kid }, claims, signer.privateKey)}` } }));
+    expect(result.context).toMatchObject({ authMethod: 'jwt', tenant: 'm2m', scopes: 'items:read' });
+    // A kid the mirror never saw: refused (the copy was read again and did not have it), never allowed.
+    const stranger = makeSigningKey();
+    const outcome = await handler(authorizerEvent({ headers: { Authorization: `Bearer ${signRs256({ alg: 'RS256', kid: stranger.kid }, claims, stranger.privateKey)}` } })).then(
+      () => 'allowed',
+      (e: Error) => e.message,
+    );
+    expect(outcome).not.toBe('allowed');
   });
 
   it.each(['audit', 'off'])('warns loudly at cold start in %s mode', async (mode) => {

@@ -9,6 +9,7 @@ import { DecisionCache } from '../core/decision-cache.js';
 import { AuditStore } from '../core/audit-store.js';
 import { ConfigError } from '../core/errors.js';
 import { BoundedJwksFetcher } from '../core/jwks-fetcher.js';
+import { StoreJwksFetcher } from '../core/jwks-store.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { ApiKeyVerifier } from '../core/key-verifier.js';
 import type { Log } from '../core/log.js';
@@ -28,6 +29,7 @@ export const AUTHORIZER_SETTINGS = [
   'cacheTtlSeconds',
   'negativeCacheTtlSeconds',
   'cacheMaxEntries',
+  'jwksSource',
   'jwksTimeoutMs',
   'oidcIssuers',
   'cognito',
@@ -88,7 +90,8 @@ export interface AuthorizerRecording {
 export type AuthorizerDepsWithRecording = AuthorizerDeps & { readonly recording: AuthorizerRecording };
 
 /** Settings as before, with the audit retention optional (it has a default) so existing callers keep working. */
-export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays'> & Partial<Pick<AuthorizerSettings, 'auditRetentionDays'>>;
+export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource'> &
+  Partial<Pick<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource'>>;
 
 export function buildAuthorizerDeps(
   settings: AuthorizerDepsSettings,
@@ -111,7 +114,8 @@ export function buildAuthorizerDeps(
   const tokens = new TokenVerifier({
     ...(settings.cognito ? { cognito: settings.cognito } : {}),
     issuers: settings.oidcIssuers,
-    fetcher: new BoundedJwksFetcher(settings.jwksTimeoutMs),
+    // In AWS the authorizer has no internet: it reads the JWKS copies the mirror function keeps in the table.
+    fetcher: settings.jwksSource === 'store' ? new StoreJwksFetcher(doc, settings.tableName) : new BoundedJwksFetcher(settings.jwksTimeoutMs),
   });
   return {
     mode: settings.authMode,

@@ -11,6 +11,7 @@ import {
   type GatewayResponseDefinition,
   type GatewayResponseType,
 } from '../../lambdas/core/gateway-responses.js';
+import { WAF_REQUEST_ID } from '../../lambdas/core/waf-rules.js';
 
 /** An HTTP answer: header values are lists so repeated headers survive. */
 export interface GatewayReply {
@@ -57,11 +58,21 @@ export function gatewayError(type: LocalGatewayResponseType, requestId: string, 
 }
 
 /** WAF's custom response for a rate-rule block: 429 in the envelope with Retry-After. */
+/**
+ * As AWS WAF answers a rate-rule block: its custom bodies are static (the request id is a placeholder) and it
+ * refuses a custom Content-Type, deriving `application/json` from the body type. The request id is still sent in
+ * the x-amzn-RequestId header.
+ */
 export function wafRateLimited(requestId: string): GatewayReply {
   return {
     status: WAF_RATE_LIMITED.status,
-    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Retry-After': String(WAF_RATE_LIMITED.retryAfterSeconds), [GATEWAY_RESPONSE_HEADER]: 'WAF_RATE_LIMITED' },
-    body: gatewayResponseBody(WAF_RATE_LIMITED, requestId),
+    headers: {
+      'Content-Type': 'application/json',
+      'Retry-After': String(WAF_RATE_LIMITED.retryAfterSeconds),
+      'x-amzn-RequestId': requestId,
+      [GATEWAY_RESPONSE_HEADER]: 'WAF_RATE_LIMITED',
+    },
+    body: gatewayResponseBody(WAF_RATE_LIMITED, WAF_REQUEST_ID),
   };
 }
 

@@ -18,23 +18,9 @@
  * counter is exact and immediate (stricter, never looser).
  */
 import type { SettingsValues } from '../../lambdas/core/settings.js';
+import { credentialRateKey, WAF_RATE_RULES, type WafRateRuleDefinition } from '../../lambdas/core/waf-rules.js';
 
-export type WafAggregateKey = { readonly kind: 'ip' } | { readonly kind: 'header'; readonly name: string };
-
-export interface WafRateRuleDefinition {
-  /** WAF rule / metric name. */
-  readonly name: string;
-  readonly priority: number;
-  readonly aggregateKey: WafAggregateKey;
-  readonly limitSetting: 'rateLimitPerIp' | 'rateLimitPerCredential';
-}
-
-/** The rate rules, in priority order (lower first). */
-export const WAF_RATE_RULES: readonly WafRateRuleDefinition[] = [
-  { name: 'gatehouse-rate-per-ip', priority: 10, aggregateKey: { kind: 'ip' }, limitSetting: 'rateLimitPerIp' },
-  { name: 'gatehouse-rate-per-authorization', priority: 20, aggregateKey: { kind: 'header', name: 'authorization' }, limitSetting: 'rateLimitPerCredential' },
-  { name: 'gatehouse-rate-per-x-api-key', priority: 30, aggregateKey: { kind: 'header', name: 'x-api-key' }, limitSetting: 'rateLimitPerCredential' },
-];
+export { WAF_RATE_RULES };
 
 export type WafSettings = Pick<SettingsValues, 'rateLimitPerIp' | 'rateLimitPerCredential' | 'rateLimitWindowSeconds'>;
 
@@ -93,7 +79,8 @@ export class Waf {
 
   check(request: WafRequest, nowMs: number): WafVerdict {
     for (const { definition, counter } of this.rules) {
-      const key = definition.aggregateKey.kind === 'ip' ? request.sourceIp : request.header(definition.aggregateKey.name);
+      const header = definition.aggregateKey.kind === 'ip' ? undefined : request.header(definition.aggregateKey.name);
+      const key = definition.aggregateKey.kind === 'ip' ? request.sourceIp : header === undefined ? undefined : credentialRateKey(header);
       // CUSTOM_KEYS: a request without the key is not counted by this rule.
       if (key === undefined) continue;
       if (counter.hit(key, nowMs)) return { blocked: true, rule: definition.name };

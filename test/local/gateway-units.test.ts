@@ -39,7 +39,7 @@ describe('WAF rate rules (sliding window, exact)', () => {
     const waf = new Waf({ rateLimitPerIp: 1000, rateLimitPerCredential: 10, rateLimitWindowSeconds: 60 });
     const req = { sourceIp: '198.51.100.1', header: (n: string) => (n === 'authorization' ? 'Bearer k' : undefined) };
     for (let i = 0; i < 10; i++) expect(waf.check(req, i * 1000).blocked).toBe(false);
-    expect(waf.check(req, 10_000)).toEqual({ blocked: true, rule: 'gatehouse-rate-per-authorization' });
+    expect(waf.check(req, 10_000)).toEqual({ blocked: true, rule: 'RateLimitPerAuthorization' });
     // Blocked requests count too: at 60.5 s only the one from 0 s has left the window; with the blocked one from
     // 10 s, ten remain, and this one is the eleventh.
     expect(waf.check(req, 60_500).blocked).toBe(true);

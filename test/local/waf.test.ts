@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WAF_RATE_LIMITED } from '../../lambdas/core/gateway-responses.js';
 import { WAF_RATE_RULES } from '../../local/gateway/waf.js';
+import { WAF_REQUEST_ID } from '../../lambdas/core/waf-rules.js';
 import { requestFrom, startTestStack, type TestStack } from './support.js';
 
 const PER_IP = 25;
@@ -35,9 +36,12 @@ const send = (from: string, path: string, headers: Record<string, string> = {}) 
 
 function expectWafBlock(res: Awaited<ReturnType<typeof send>>): void {
   expect(res.status).toBe(429);
-  expect(res.headers['content-type']).toBe('application/problem+json');
+  // AWS WAF refuses a custom Content-Type on its responses and derives application/json from the body type; its
+  // bodies are static, so the envelope's requestId is a placeholder and the real id travels in x-amzn-RequestId.
+  expect(res.headers['content-type']).toBe('application/json');
   expect(res.headers['retry-after']).toBe(String(WAF_RATE_LIMITED.retryAfterSeconds));
-  expect(JSON.parse(res.body)).toMatchObject({ status: 429, code: 'RATE_LIMITED', detail: WAF_RATE_LIMITED.detail });
+  expect(res.headers['x-amzn-requestid']).toMatch(/.+/);
+  expect(JSON.parse(res.body)).toMatchObject({ status: 429, code: 'RATE_LIMITED', detail: WAF_RATE_LIMITED.detail, requestId: WAF_REQUEST_ID });
 }
 
 describe('WAF rate-based rules', () => {

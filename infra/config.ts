@@ -1,0 +1,193 @@
+/**
+ * The CDK app's configuration: `cdk.json` context (or `-c key=value`), validated at synth time.
+ *
+ * - Every setting that exists in lambdas/core/settings.ts is read with `readSettings(..., 'context')`: same camelCase
+ *   name, same validation, same error ("Invalid configuration <key>: expected <form>") as the functions use for
+ *   their environment variables. Nothing is validated twice with different rules.
+ * - Settings the deployment computes itself (table name, pepper secret, the Cognito pool) cannot be set.
+ * - Infra-only keys (Cognito hosted login, log retention, stack names) have a small zod schema here with the same
+ *   error style (ConfigError).
+ * - An unknown plain key is an error too: a typo such as `rateLimitPerIP` must not silently fall back to a default.
+ */
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { ConfigError } from '../lambdas/core/errors.js';
+import { readSettings, SETTINGS, type SettingName, type SettingsValues } from '../lambdas/core/settings.js';
+
+/** Settings the CDK app computes from the resources it creates; setting them in context is an error. */
+const COMPUTED_SETTINGS = {
+  tableName: 'the table is created by the data stack',
+  pepperSecretId: 'the pepper secret is created by the data stack',
+  localPepper: 'a pepper in plain text is for the local stack only; the deployment keeps it in Secrets Manager',
+  cognito: 'the user pool and its clients are created by the identity stack',
+} as const satisfies Partial<Record<SettingName, string>>;
+
+type ComputedSetting = keyof typeof COMPUTED_SETTINGS;
+export type ContextSettingName = Exclude<SettingName, ComputedSetting>;
+
+/**
+ * Settings whose value the deployment fixes (by name, so this holds before settings.ts defines them): the deployed
+ * authorizer cannot reach any JWKS endpoint, so it always reads the JWKS mirror's copies (GATEHOUSE_JWKS_SOURCE=store).
+ */
+const FIXED_SETTINGS: Readonly<Record<string, string>> = {
+  jwksSource: 'the deployed authorizer always reads JWKS from the table (the JWKS mirror keeps them there)',
+};
+
+/** The settings read from context: every one in settings.ts that the deployment does not compute or fix. */
+export const CONTEXT_SETTINGS = (Object.keys(SETTINGS) as SettingName[]).filter(
+  (name): name is ContextSettingName => !(name in COMPUTED_SETTINGS) && !(name in FIXED_SETTINGS),
+);
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/**
+ * Cognito accepts plain http only for `http://localhost` (any port, exact match): loopback IP literals such as
+ * http://127.0.0.1 are refused by CreateUserPoolClient. Everything else must be https, or a private-use scheme
+ * (`myapp://callback`) for native apps. No fragments (RFC 6749 §3.1.2).
+ */
+export function isCognitoRedirectUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.hash !== '' || value.includes('#')) return false;
+  if (url.protocol === 'https:') return url.hostname !== '';
+  if (url.protocol === 'http:') return url.hostname === 'localhost';
+  // Private-use URI schemes (RFC 8252 §7.1) for native apps: reverse-DNS style, never javascript:/data:/file:.
+  return /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol);
+}
+
+const redirectUrls = z
+  .array(z.string().refine(isCognitoRedirectUrl, 'https URL, http://localhost[:port]/path, or a private-use scheme such as com.example.app:/callback'))
+  .min(1)
+  .max(100);
+
+/**
+ * The default redirect URLs serve the Gatehouse CLI's loopback login (RFC 8252 §7.3). Cognito matches redirect URIs
+ * exactly (port included) and allows http only for `localhost`, so the CLI listens on this fixed port.
+ */
+export const DEFAULT_CLI_CALLBACK_URL = 'http://localhost:8976/callback';
+export const DEFAULT_CLI_LOGOUT_URL = 'http://localhost:8976/logged-out';
+
+const INFRA_SCHEMA = {
+  stackPrefix: {
+    schema: z.string().regex(/^[A-Z][A-Za-z0-9]{0,30}$/).default('Gatehouse'),
+    expected: 'a PascalCase name of at most 31 letters and digits (stacks are named <stackPrefix>Network, <stackPrefix>Data, …)',
+  },
+  domainPrefix: {
+    // Cognito: lower-case letters, digits and hyphens, 1–63 characters, no leading or trailing hyphen, and the
+    // words aws, amazon and cognito are reserved. Absent → gatehouse-<account id> (unique per account and region).
+    schema: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
+      .refine((s) => !/aws|amazon|cognito/.test(s), 'must not contain aws, amazon or cognito')
+      .optional(),
+    expected: 'a Cognito domain prefix: 1–63 lower-case letters, digits and hyphens, not containing aws, amazon or cognito',
+  },
+  callbackUrls: {
+    schema: redirectUrls.default([DEFAULT_CLI_CALLBACK_URL]),
+    expected: 'a JSON array of redirect URLs: https, http://localhost[:port]/path (Cognito allows no other http, not even 127.0.0.1), or a private-use scheme; no fragments',
+  },
+  logoutUrls: {
+    schema: redirectUrls.default([DEFAULT_CLI_LOGOUT_URL]),
+    expected: 'a JSON array of sign-out URLs: https, http://localhost[:port]/path, or a private-use scheme; no fragments',
+  },
+  mfa: {
+    schema: z.enum(['off', 'optional', 'required']).default('optional'),
+    expected: 'off, optional or required (TOTP authenticator apps; SMS is not offered)',
+  },
+  logRetentionDays: {
+    schema: z.coerce.number().pipe(z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d)))).default(365),
+    expected: `one of the retention periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+  },
+} as const;
+
+type InfraSchema = typeof INFRA_SCHEMA;
+export type InfraKey = keyof InfraSchema;
+export type InfraValues = { [K in InfraKey]: z.output<InfraSchema[K]['schema']> };
+
+export type ContextSettings = Pick<SettingsValues, ContextSettingName>;
+
+export interface GatehouseConfig {
+  /** Settings shared with the functions, validated by settings.ts. */
+  readonly settings: ContextSettings;
+  /** The raw context values of those settings (for environment variables: JSON settings keep their input form). */
+  readonly raw: Readonly<Partial<Record<ContextSettingName, unknown>>>;
+  readonly infra: InfraValues;
+}
+
+/** Keys that CDK itself or its CLI put into context (feature flags, bundling selection, toolkit settings). */
+function isCdkKey(key: string): boolean {
+  return key.startsWith('@') || key.includes(':');
+}
+
+export const KNOWN_CONTEXT_KEYS: readonly string[] = [...CONTEXT_SETTINGS, ...(Object.keys(INFRA_SCHEMA) as InfraKey[])];
+
+/**
+ * Validates the whole context. Throws ConfigError naming the first bad key and the form it expects.
+ * `context` is `app.node.getAllContext()` (cdk.json merged with `-c` values).
+ */
+export function readConfig(context: Readonly<Record<string, unknown>>): GatehouseConfig {
+  for (const [key, value] of Object.entries(context)) {
+    if (value === undefined || isCdkKey(key)) continue;
+    if (key in COMPUTED_SETTINGS) throw new ConfigError(key, `no value: it cannot be configured (${COMPUTED_SETTINGS[key as ComputedSetting]})`);
+    const fixed = FIXED_SETTINGS[key];
+    if (fixed !== undefined) throw new ConfigError(key, `no value: it cannot be configured (${fixed})`);
+    if (!KNOWN_CONTEXT_KEYS.includes(key)) {
+      throw new ConfigError(key, `no such key; known keys are ${[...KNOWN_CONTEXT_KEYS].sort().join(', ')}`);
+    }
+  }
+
+  const settings = {} as ContextSettings;
+  for (const name of CONTEXT_SETTINGS) {
+    try {
+      Object.assign(settings, readSettings([name], context, 'context'));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      // A schema that throws instead of reporting (e.g. a refinement calling new URL on a non-URL) still names the key.
+      throw new ConfigError(name, `${SETTINGS[name].expected} (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  // A deployed authorizer has no loopback: a JWKS must be reachable from AWS over https.
+  settings.oidcIssuers.forEach((issuer, i) => {
+    if (!issuer.jwksUri.startsWith('https://')) {
+      throw new ConfigError('oidcIssuers', `https JWKS URIs in a deployment (at ${i}.jwksUri: loopback http is for the local stack only)`);
+    }
+  });
+
+  const infra: Partial<Record<InfraKey, unknown>> = {};
+  for (const key of Object.keys(INFRA_SCHEMA) as InfraKey[]) {
+    const def = INFRA_SCHEMA[key];
+    const raw = context[key];
+    const result = def.schema.safeParse(raw === '' ? undefined : parseJsonString(raw));
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')}: ${issue.message})` : issue ? ` (${issue.message})` : '';
+      throw new ConfigError(key, def.expected + where);
+    }
+    infra[key] = result.data;
+  }
+
+  const raw: Partial<Record<ContextSettingName, unknown>> = {};
+  for (const name of CONTEXT_SETTINGS) if (context[name] !== undefined && context[name] !== '') raw[name] = context[name];
+
+  return { settings, raw, infra: infra as InfraValues };
+}
+
+/** `-c callbackUrls='["…"]'` arrives as a string: accept JSON text where the schema wants an array. */
+function parseJsonString(value: unknown): unknown {
+  if (typeof value !== 'string' || !value.trimStart().startsWith('[')) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** CloudWatch's RetentionDays enum values are the day counts themselves. */
+export function retention(days: InfraValues['logRetentionDays']): RetentionDays {
+  return days;
+}
