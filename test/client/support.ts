@@ -1,0 +1,223 @@
+/**
+ * Helpers for the client and CLI suites: a local stack on port 0 in a temp state directory, the CLI run in-process
+ * with captured output, a cookie-carrying "browser" that drives the local login form over plain HTTP, and tiny
+ * gateways that misbehave on purpose.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { main, type CliIo } from '../../client/cli.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+
+export interface TestStack extends LocalStack {
+  /** Environment for the CLI: the stack's state dir and a private config dir. */
+  env: Record<string, string>;
+  configDir: string;
+  password(username: string): string;
+  stop(): Promise<void>;
+}
+
+const tempDirs: string[] = [];
+
+/** A fresh private (0700) directory, removed by {@link removeTempDirs}. */
+export async function tempDir(prefix = 'gatehouse-client-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+export async function startTestStack(): Promise<TestStack> {
+  const root = await tempDir();
+  const stateDir = join(root, 'state');
+  const configDir = join(root, 'config');
+  const stack = await startLocalStack({ port: 0, env: {}, logLevel: 'SILENT', stateDir });
+  return Object.assign(stack, {
+    env: { GATEHOUSE_STATE_DIR: stateDir, GATEHOUSE_CONFIG_DIR: configDir, HOME: root, GATEHOUSE_NO_BROWSER: '1' },
+    configDir,
+    password(username: string): string {
+      const user = stack.config.oidc.users.find((u) => u.username === username);
+      if (!user) throw new Error(`no user ${username}`);
+      return user.password;
+    },
+    async stop() {
+      await stack.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  /** Resolves with the first match of `pattern` in stderr (group 1 when there is one). */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  done: Promise<CliResult>;
+}
+
+/** Runs `gatehouse argv…` in-process; `io` overrides (env is merged over nothing: pass the stack's). */
+export function startCli(argv: string[], io: Partial<CliIo> & { env: Record<string, string | undefined>; stdin?: string }): RunningCli {
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (s: string) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = w.pattern.exec(stderr);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m[1] ?? m[0]);
+      }
+    }
+  };
+  const done = main(argv, {
+    cwd: process.cwd(),
+    openUrl: () => undefined,
+    readStdin: () => Promise.resolve(io.stdin ?? ''),
+    ...io,
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+      check();
+    },
+  }).then((code) => ({ code, stdout, stderr }));
+  return {
+    done,
+    waitForStderr(pattern, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}: ${stderr}`)), timeoutMs);
+        waiters.push({
+          pattern,
+          resolve: (s) => {
+            clearTimeout(timer);
+            resolve(s);
+          },
+        });
+        check();
+        void done.then((r) => {
+          if (waiters.some((w) => w.pattern === pattern)) {
+            clearTimeout(timer);
+            reject(new Error(`the CLI exited (${r.code}) before stderr matched ${pattern}: ${r.stderr}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+export function runCli(argv: string[], io: Parameters<typeof startCli>[1]): Promise<CliResult> {
+  return startCli(argv, io).done;
+}
+
+/** The sign-in URL the CLI prints (an indented line of its own). */
+export const PRINTED_URL = /^ {2}(https?:\/\/\S+)$/m;
+
+/** A cookie-carrying, manually redirecting client: what a browser does, minus JavaScript. */
+export class TestBrowser {
+  private readonly cookies = new Map<string, string>();
+  /** Every URL requested, in order. */
+  readonly visited: string[] = [];
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    this.visited.push(url);
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = cookie.split(';');
+      const name = pair.slice(0, pair.indexOf('='));
+      const value = pair.slice(pair.indexOf('=') + 1);
+      const expired = attributes.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now());
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  /** Follows redirects (including the last one, to the CLI's loopback callback) to a page. */
+  async follow(url: string, init: RequestInit = {}): Promise<{ res: Response; url: string }> {
+    let current = url;
+    let res = await this.request(current, init);
+    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
+      if (hops > 10) throw new Error('redirect loop');
+      current = new URL(res.headers.get('location')!, current).href;
+      res = await this.request(current);
+    }
+    return { res, url: current };
+  }
+
+  /** Opens the sign-in URL, submits the login form, follows redirects to the end; returns the final page. */
+  async signIn(authorizeUrl: string, username: string, password: string): Promise<{ status: number; url: string; html: string }> {
+    const { res: formPage, url: formUrl } = await this.follow(authorizeUrl);
+    const html = await formPage.text();
+    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+    if (!action) throw new Error(`no login form at ${formUrl}: ${formPage.status} ${html.slice(0, 300)}`);
+    const { res, url } = await this.follow(new URL(action.replaceAll('&amp;', '&'), formUrl).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username, password }),
+    });
+    return { status: res.status, url, html: await res.text() };
+  }
+}
+
+/** Logs `username` in through the CLI (`login --no-browser`), driving the printed URL with a TestBrowser. */
+export async function loginWithCli(stack: TestStack, username: string, extraArgs: string[] = [], env: Record<string, string> = stack.env): Promise<CliResult & { page: { status: number; url: string; html: string } }> {
+  const run = startCli(['--profile', 'local', 'login', '--no-browser', ...extraArgs], { env });
+  const url = await run.waitForStderr(PRINTED_URL);
+  const page = await new TestBrowser().signIn(url, username, stack.password(username));
+  const result = await run.done;
+  return { ...result, page };
+}
+
+/** A tiny HTTP server whose answers the test scripts; records every request. */
+export interface ScriptedServer {
+  url: string;
+  requests: { method: string; path: string; headers: IncomingMessage['headers']; body: string }[];
+  close(): Promise<void>;
+}
+
+export async function scriptedServer(handler: (req: IncomingMessage, res: ServerResponse, index: number, body: string) => void): Promise<ScriptedServer> {
+  const requests: ScriptedServer['requests'] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      handler(req, res, requests.length - 1, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function problem(res: ServerResponse, status: number, code: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
+  res.end(JSON.stringify({ type: `https://gatehouse.dev/problems/${code.toLowerCase()}`, title: code, status, detail: `scripted ${status}`, code, requestId: `req-${status}` }));
+}
+
+export function ok(res: ServerResponse, body: unknown, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
