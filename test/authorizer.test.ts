@@ -15,7 +15,7 @@ import { DynamoKeyStore } from '../lambdas/core/key-store.js';
 import { ApiKeyVerifier, type KeyLookup } from '../lambdas/core/key-verifier.js';
 import { PepperProvider, StaticPepperSource } from '../lambdas/core/pepper.js';
 import { ALL_SCOPES, type Scope } from '../lambdas/core/scopes.js';
-import { DEFAULT_CLAIMS, TokenVerifier, type OidcIssuerConfig } from '../lambdas/core/token-verifier.js';
+import { DEFAULT_CLAIMS, defaultTenantPrefix, TokenVerifier, type OidcIssuerConfig } from '../lambdas/core/token-verifier.js';
 import { ROUTES } from '../lambdas/routes.js';
 import { evaluatePolicy } from '../local/policy-evaluator.js';
 import { captureLog, type CapturedLog } from './support/capture-log.js';
@@ -310,8 +310,20 @@ describe('OIDC issuer (a real oidc-provider process)', () => {
   it('accepts a client-credentials token and maps its resource-server scopes', async () => {
     const jwt = await clientCredentialsToken(`${oidc.config.resourceServerId}/items:read ${oidc.config.resourceServerId}/usage:read`);
     const result = await harness().decide(authorizerEvent({ headers: { Authorization: `Bearer ${jwt}` } }));
-    expect(result.context).toMatchObject({ authMethod: 'jwt', tenant: oidc.config.machineClient.clientId, scopes: 'items:read usage:read' });
+    // Beside the Cognito pool this issuer is one of two token sources, so its tenants are namespaced by issuer.
+    const tenant = defaultTenantPrefix(oidc.config.issuer) + oidc.config.machineClient.clientId;
+    expect(result.context).toMatchObject({ authMethod: 'jwt', tenant, scopes: 'items:read usage:read' });
     expect(allowedRoutes(result)).toEqual(expectedRoutes(['items:read', 'usage:read']));
+  });
+
+  it('as the only token source, its tenants are bare (CONTRACT §2: a machine\'s tenant is its client id)', async () => {
+    const jwt = await clientCredentialsToken();
+    const tokens = new TokenVerifier({ issuers: [oidcIssuerConfig()], fetcher: new BoundedJwksFetcher(500) });
+    const verified = await tokens.verify(jwt);
+    expect(verified.ok && verified.principal.tenant).toBe(oidc.config.machineClient.clientId);
+    const prefixed = new TokenVerifier({ issuers: [{ ...oidcIssuerConfig(), tenantPrefix: 'corp:' }], fetcher: new BoundedJwksFetcher(500) });
+    const named = await prefixed.verify(jwt);
+    expect(named.ok && named.principal.tenant).toBe(`corp:${oidc.config.machineClient.clientId}`);
   });
 
   it('refuses a token for a client that is not configured, and a token whose scopes were edited', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startLocalOidc, type LocalOidc } from '../local/oidc/provider.js';
 import { spawnLocalOidc } from './support/oidc-process.js';
+import { TestBrowser } from './support/browser.js';
 
 interface TokenResponse {
   access_token?: string;
@@ -54,42 +55,8 @@ function machineToken(oidc: LocalOidc | Awaited<ReturnType<typeof spawnLocalOidc
   return tokenRequest(oidc, { grant_type: 'client_credentials', ...(scope ? { scope } : {}) }, oidc.machineClient);
 }
 
-/** A cookie-carrying, manually-redirecting client: what a browser does, minus JavaScript. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = cookie.split(';');
-      const name = pair.slice(0, pair.indexOf('='));
-      const value = pair.slice(pair.indexOf('=') + 1);
-      const expired = attributes.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now());
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-
-  /** Follows redirects until a page, or until one points at `redirectUri` (returned, not fetched). */
-  async follow(url: string, init: RequestInit, redirectUri: string): Promise<{ page?: Response; url: string; callback?: URL }> {
-    let current = url;
-    let res = await this.request(current, init);
-    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
-      if (hops > 10) throw new Error('redirect loop');
-      const next = new URL(res.headers.get('location')!, current);
-      if (`${next.origin}${next.pathname}` === redirectUri) return { url: current, callback: next };
-      current = next.href;
-      res = await this.request(current);
-    }
-    return { page: res, url: current };
-  }
-}
-
 interface LoginAttempt {
-  browser: Browser;
+  browser: TestBrowser;
   verifier: string;
   state: string;
   redirectUri: string;
@@ -99,7 +66,7 @@ interface LoginAttempt {
 const REDIRECT_URI = 'http://127.0.0.1:53682/callback'; // registered without a port: RFC 8252 loopback rule
 
 async function beginLogin(oidc: LocalOidc, scope: string): Promise<LoginAttempt> {
-  const browser = new Browser();
+  const browser = new TestBrowser();
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(8).toString('hex');
   const url = new URL(oidc.authorizationEndpoint);
@@ -307,7 +274,7 @@ describe('local OIDC provider', () => {
         redirect_uri: REDIRECT_URI,
         scope: 'openid',
       }).toString();
-      const { callback } = await new Browser().follow(url.href, {}, REDIRECT_URI);
+      const { callback } = await new TestBrowser().follow(url.href, {}, REDIRECT_URI);
       expect(callback?.searchParams.get('error')).toBe('invalid_request');
       expect(callback?.searchParams.get('code')).toBeNull();
     });

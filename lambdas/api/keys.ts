@@ -115,8 +115,9 @@ export function createKeysHandler(services: Services) {
 
       'DELETE /v1/keys/{keyId}': {
         async handle(req) {
-          const result = await keys.revoke(keyIdOf(req), req.principal.tenant, iso(services.now()));
+          const result = await keys.revoke(keyIdOf(req), req.principal.tenant, iso(services.now()), { mayTouchAdminKey: req.principal.admin });
           if (!result) throw new NotFoundError('No such key.');
+          if ('forbidden' in result) throw new PermissionError('Only an administrator can revoke the bootstrap admin key.');
           if (result.changed) {
             await audit.record({
               type: 'key.revoked',
@@ -136,6 +137,7 @@ export function createKeysHandler(services: Services) {
           const id = keyIdOf(req);
           const old = await keys.getForTenant(id, req.principal.tenant);
           if (!old) throw new NotFoundError('No such key.');
+          if (old.admin === true && !req.principal.admin) throw new PermissionError('Only an administrator can rotate the bootstrap admin key.');
           const now = services.now();
           assertRotatable(old, now);
           // Create the successor first, then retire the old key conditionally; if that loses a race (revoked or
@@ -146,12 +148,14 @@ export function createKeysHandler(services: Services) {
             scopes: old.scopes,
             createdBy: actor(req.principal),
             rotatedFrom: old.id,
+            // The bootstrap admin key's successor stays the admin key (only an administrator gets this far).
+            ...(old.admin === true ? { admin: true as const } : {}),
             ...(old.expiresAt === undefined ? {} : { expiresAt: old.expiresAt }),
           });
           const graceUntil = iso(now + req.body.gracePeriodSeconds * 1000);
           const marked = await keys.markRotated(old.id, old.tenant, record.id, graceUntil, iso(now));
           if ('refused' in marked) {
-            await keys.revoke(record.id, record.tenant, iso(now));
+            await keys.revoke(record.id, record.tenant, iso(now), { mayTouchAdminKey: true });
             throw rotationRefused(marked.refused);
           }
           await audit.record({

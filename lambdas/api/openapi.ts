@@ -2,7 +2,7 @@
  * GET /openapi.json: OpenAPI 3.1, generated from the route table and the very zod schemas the validator uses, so
  * the document cannot drift from what the API accepts. Built once per container.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODES, PROBLEM_CONTENT_TYPE } from '../core/errors.js';
 import { ROUTES, type Route } from '../routes.js';
 import { createApiHandler } from './http/api-handler.js';

@@ -20,8 +20,8 @@ export async function ensureAdminKey(deps: BootstrapDeps, existing?: string): Pr
   if (existing) {
     const verifier = new ApiKeyVerifier({ store: deps.store, peppers: deps.peppers, environment: deps.environment, ...(deps.now ? { now: deps.now } : {}) });
     const result = await verifier.verify(existing);
-    if (result.ok && result.record.tenant === ADMIN_TENANT) return { key: existing, record: result.record, created: false };
+    if (result.ok && result.record.admin === true) return { key: existing, record: result.record, created: false };
   }
-  const { key, record } = await issueKey(deps, { tenant: ADMIN_TENANT, name: BOOTSTRAP_KEY_NAME, scopes: ALL_SCOPES, createdBy: 'bootstrap' });
+  const { key, record } = await issueKey(deps, { tenant: ADMIN_TENANT, name: BOOTSTRAP_KEY_NAME, scopes: ALL_SCOPES, createdBy: 'bootstrap', admin: true });
   return { key, record, created: true };
 }

@@ -16,6 +16,8 @@ export interface IssueKeyInput {
   readonly createdBy: string;
   readonly expiresAt?: string;
   readonly rotatedFrom?: string;
+  /** The bootstrap admin key only. */
+  readonly admin?: true;
 }
 
 export interface KeyWriter {
@@ -47,6 +49,7 @@ export async function issueKey(deps: KeyIssuerDeps, input: IssueKeyInput): Promi
       createdAt: new Date((deps.now ?? Date.now)()).toISOString(),
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
       ...(input.rotatedFrom === undefined ? {} : { rotatedFrom: input.rotatedFrom }),
+      ...(input.admin ? { admin: true as const } : {}),
     };
     try {
       await deps.store.create(record);

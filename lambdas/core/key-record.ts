@@ -24,6 +24,11 @@ export interface KeyRecord {
   readonly graceUntil?: string;
   readonly rotatedTo?: string;
   readonly rotatedFrom?: string;
+  /**
+   * Set only on the bootstrap admin key (by ensureAdminKey, never through the API): cross-tenant audit reads.
+   * Never derived from the tenant's name, which a token's claims could imitate.
+   */
+  readonly admin?: true;
 }
 
 export type KeyState = 'active' | 'expired' | 'revoked';

@@ -84,14 +84,21 @@ export class DynamoKeyStore {
    * Sets revokedAt (unless already revoked at or before that time) for a key of `tenant`. `changed` is false when
    * the key was already revoked; undefined when no such key exists for that tenant.
    */
-  async revoke(id: string, tenant: string, revokedAt: string): Promise<{ record: KeyRecord; changed: boolean } | undefined> {
+  async revoke(
+    id: string,
+    tenant: string,
+    revokedAt: string,
+    options: { mayTouchAdminKey?: boolean } = {},
+  ): Promise<{ record: KeyRecord; changed: boolean } | { forbidden: true } | undefined> {
+    // Only an administrator may revoke the bootstrap admin key, even from inside its own tenant.
+    const adminGuard = options.mayTouchAdminKey ? '' : ' AND attribute_not_exists(admin)';
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: keyPk(id), sk: KEY_SK },
           UpdateExpression: 'SET revokedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND tenant = :tenant AND (attribute_not_exists(revokedAt) OR revokedAt > :at)',
+          ConditionExpression: `attribute_exists(pk) AND tenant = :tenant AND (attribute_not_exists(revokedAt) OR revokedAt > :at)${adminGuard}`,
           ExpressionAttributeValues: { ':at': revokedAt, ':tenant': tenant },
           ReturnValues: 'ALL_NEW',
         }),
@@ -99,8 +106,9 @@ export class DynamoKeyStore {
       return out.Attributes ? { record: toKeyRecord(out.Attributes), changed: true } : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        // Either absent, another tenant's, or already revoked: re-read to tell the last case apart.
+        // Absent, another tenant's, an admin key, or already revoked: re-read to tell them apart.
         const existing = await this.getForTenant(id, tenant);
+        if (existing?.admin === true && !options.mayTouchAdminKey) return { forbidden: true };
         return existing ? { record: existing, changed: false } : undefined;
       }
       throw new DependencyError('key-store', error);

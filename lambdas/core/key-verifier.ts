@@ -22,7 +22,7 @@ export interface PepperLookup {
   pepperFor(version: string): Promise<Buffer | undefined>;
 }
 
-/** Tenant of the bootstrap admin key; such a key is an administrator like group `admins`. */
+/** Tenant of the bootstrap admin key. The name confers nothing: only the record's `admin` flag does. */
 export const ADMIN_TENANT = 'admin';
 
 export function principalFromKey(record: KeyRecord): Principal {
@@ -32,7 +32,7 @@ export function principalFromKey(record: KeyRecord): Principal {
     tenant: record.tenant,
     scopes: record.scopes,
     keyId: record.id,
-    admin: record.tenant === ADMIN_TENANT,
+    admin: record.admin === true,
   };
 }
 

@@ -43,7 +43,9 @@ const AUTH_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['api_key', 'jwt',
 export function principalFromContext(context: Record<string, unknown> | null | undefined): Principal | undefined {
   if (!context) return undefined;
   const { principalId, authMethod, tenant, scopes, keyId, admin } = context;
+  // An empty tenant or principal would be one shared namespace for everyone who has none: refuse it.
   if (typeof principalId !== 'string' || typeof tenant !== 'string' || typeof authMethod !== 'string') return undefined;
+  if (principalId === '' || tenant === '') return undefined;
   if (!AUTH_METHODS.has(authMethod)) return undefined;
   const scopeList = typeof scopes === 'string' ? scopes.split(' ').filter(isScope) : [];
   return {
@@ -55,6 +57,12 @@ export function principalFromContext(context: Record<string, unknown> | null | u
     ...(typeof keyId === 'string' && keyId !== '' ? { keyId } : {}),
   };
 }
+
+/**
+ * Tenant names Gatehouse itself uses. A token whose claims would land in one of them is refused: a tenant claim of
+ * "admin" must not share the bootstrap admin key's tenant, nor "_system" the unattributed audit events.
+ */
+export const RESERVED_TENANTS: ReadonlySet<string> = new Set(['admin', ANONYMOUS_TENANT, '_system', 'public', 'iam']);
 
 export function isAdminGroupMember(groups: readonly string[]): boolean {
   return groups.includes(ADMIN_GROUP);

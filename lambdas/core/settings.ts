@@ -3,7 +3,9 @@
  * and the local stack, and from `cdk.json` context by the CDK app (same names, camelCase there; same validation).
  * A bad value fails loudly with the variable's name and the expected form — never a silent default.
  */
-import { z } from 'zod';
+// zod/mini: the same validation as classic zod at a fraction of the bundle (the authorizer loads this at every
+// cold start; classic zod alone was ~440 KB of a 920 KB bundle).
+import * as z from 'zod/mini';
 import { KEY_ENVIRONMENTS } from './api-key.js';
 import { ConfigError } from './errors.js';
 import { isAllowedJwksUri } from './jwks-fetcher.js';
@@ -15,55 +17,66 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 /** Lists arrive as JSON arrays (context) or as space/comma-separated strings (environment). */
 const stringList = z.union([
   z.array(z.string()),
-  z.string().transform((s) => s.split(/[\s,]+/).filter((x) => x !== '')),
+  z.pipe(
+    z.string(),
+    z.transform((s: string) => s.split(/[\s,]+/).filter((x) => x !== '')),
+  ),
 ]);
 
-const scopeList = stringList.pipe(z.array(z.enum(ALL_SCOPES)));
+const scopeList = z.pipe(stringList, z.array(z.enum(ALL_SCOPES)));
 
 /** Numbers arrive as numbers (context) or strings (environment). */
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max)));
 
 /** JSON given as a string (environment) or already parsed (context). */
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .unknown()
-    .transform((value, ctx) => {
-      if (typeof value !== 'string') return value;
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+const json = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.pipe(
+      z.unknown(),
+      z.transform((value: unknown, ctx) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'not valid JSON', input: value });
+          return z.NEVER;
+        }
+      }),
+    ),
+    schema,
+  );
 
-const tokenUse = z.enum(['access', 'id', 'any']).transform((v) => (v === 'any' ? null : v));
+const tokenUse = z.pipe(
+  z.enum(['access', 'id', 'any']),
+  z.transform((v: 'access' | 'id' | 'any') => (v === 'any' ? null : v)),
+);
+
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 const oidcIssuer = z
-  .object({
+  .strictObject({
     issuer: z.url(),
     jwksUri: z.url(),
-    audience: z.array(z.string().min(1)).nullable().default(null),
-    clientIds: z.array(z.string().min(1)).nullable().default(null),
-    tokenUse: tokenUse.default('access'),
-    scopeClaim: z.string().min(1).default('scope'),
-    groupsClaim: z.string().min(1).default('cognito:groups'),
-    tenantClaim: z.string().min(1).default('custom:tenant'),
+    audience: z._default(z.nullable(z.array(nonEmpty())), null),
+    clientIds: z._default(z.nullable(z.array(nonEmpty())), null),
+    tokenUse: z._default(tokenUse, 'access'),
+    scopeClaim: z._default(nonEmpty(), 'scope'),
+    groupsClaim: z._default(nonEmpty(), 'cognito:groups'),
+    tenantClaim: z._default(nonEmpty(), 'custom:tenant'),
+    tenantPrefix: z.optional(nonEmpty()),
   })
-  .strict()
-  .refine((i) => isAllowedJwksUri(i.jwksUri), { message: 'jwksUri must be https, or http on a loopback host' })
-  .refine((i) => i.audience !== null || i.clientIds !== null, {
-    message: 'each issuer needs audience or clientIds (a token for another client must not pass)',
-  });
+  .check(
+    z.refine((i) => isAllowedJwksUri(i.jwksUri), { message: 'jwksUri must be https, or http on a loopback host' }),
+    z.refine((i) => i.audience !== null || i.clientIds !== null, {
+      message: 'each issuer needs audience or clientIds (a token for another client must not pass)',
+    }),
+  );
 
-const cognito = z
-  .object({
-    userPoolId: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/, 'a user pool id such as eu-west-1_AbCdEf123'),
-    clientIds: z.array(z.string().min(1)).min(1),
-    tokenUse: tokenUse.default('access'),
-  })
-  .strict();
+const cognito = z.strictObject({
+  userPoolId: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/, 'a user pool id such as eu-west-1_AbCdEf123')),
+  clientIds: z.array(nonEmpty()).check(z.minLength(1)),
+  tokenUse: z._default(tokenUse, 'access'),
+});
 
 /** An exact web origin (scheme, host, optional port; no path, no trailing slash, never `*`). */
 function isOrigin(value: string): boolean {
@@ -77,64 +90,64 @@ function isOrigin(value: string): boolean {
 
 /** Every setting: its schema, its default and what the error message says it expects. */
 export const SETTINGS = {
-  authMode: { env: 'GATEHOUSE_AUTH_MODE', schema: z.enum(AUTH_MODES).default('enforce'), expected: 'enforce, audit or off' },
-  keyEnvironment: { env: 'GATEHOUSE_KEY_ENV', schema: z.enum(KEY_ENVIRONMENTS).default('live'), expected: 'live or test' },
+  authMode: { env: 'GATEHOUSE_AUTH_MODE', schema: z._default(z.enum(AUTH_MODES), 'enforce'), expected: 'enforce, audit or off' },
+  keyEnvironment: { env: 'GATEHOUSE_KEY_ENV', schema: z._default(z.enum(KEY_ENVIRONMENTS), 'live'), expected: 'live or test' },
   anonymousScopes: {
     env: 'GATEHOUSE_ANONYMOUS_SCOPES',
-    schema: scopeList.default(ALL_SCOPES.filter((s) => s !== 'audit:read')),
+    schema: z._default(scopeList, ALL_SCOPES.filter((s) => s !== 'audit:read')),
     expected: `scopes among ${ALL_SCOPES.join(' ')}`,
   },
   cacheTtlSeconds: {
     env: 'GATEHOUSE_CACHE_TTL_SECONDS',
-    schema: int(0, 5).default(3),
+    schema: z._default(int(0, 5), 3),
     expected: 'an integer from 0 to 5 (revocation must take effect within 5 s)',
   },
-  negativeCacheTtlSeconds: { env: 'GATEHOUSE_NEGATIVE_CACHE_TTL_SECONDS', schema: int(0, 5).default(1), expected: 'an integer from 0 to 5' },
-  cacheMaxEntries: { env: 'GATEHOUSE_CACHE_MAX_ENTRIES', schema: int(1, 1_000_000).default(10_000), expected: 'an integer from 1 to 1000000' },
+  negativeCacheTtlSeconds: { env: 'GATEHOUSE_NEGATIVE_CACHE_TTL_SECONDS', schema: z._default(int(0, 5), 1), expected: 'an integer from 0 to 5' },
+  cacheMaxEntries: { env: 'GATEHOUSE_CACHE_MAX_ENTRIES', schema: z._default(int(1, 1_000_000), 10_000), expected: 'an integer from 1 to 1000000' },
   jwksSource: {
     env: 'GATEHOUSE_JWKS_SOURCE',
-    schema: z.enum(['fetch', 'store']).default('fetch'),
+    schema: z._default(z.enum(['fetch', 'store']), 'fetch'),
     expected: 'fetch (from each issuer) or store (the copies the JWKS mirror keeps in the table)',
   },
-  jwksTimeoutMs: { env: 'GATEHOUSE_JWKS_TIMEOUT_MS', schema: int(100, 10_000).default(1_500), expected: 'an integer from 100 to 10000' },
+  jwksTimeoutMs: { env: 'GATEHOUSE_JWKS_TIMEOUT_MS', schema: z._default(int(100, 10_000), 1_500), expected: 'an integer from 100 to 10000' },
   oidcIssuers: {
     env: 'GATEHOUSE_OIDC_ISSUERS',
-    schema: json(z.array(oidcIssuer)).default([]),
-    expected: 'a JSON array of {issuer, jwksUri, audience?, clientIds?, tokenUse?, scopeClaim?, groupsClaim?, tenantClaim?}',
+    schema: z._default(json(z.array(oidcIssuer)), []),
+    expected: 'a JSON array of {issuer, jwksUri, audience?, clientIds?, tokenUse?, scopeClaim?, groupsClaim?, tenantClaim?, tenantPrefix?}',
   },
   cognito: {
     env: 'GATEHOUSE_COGNITO',
-    schema: json(cognito.nullable()).default(null),
+    schema: z._default(json(z.nullable(cognito)), null),
     expected: 'JSON {userPoolId, clientIds, tokenUse?: access|id|any}',
   },
-  tableName: { env: 'GATEHOUSE_TABLE_NAME', schema: z.string().min(3).optional(), expected: 'a DynamoDB table name' },
-  pepperSecretId: { env: 'GATEHOUSE_PEPPER_SECRET_ID', schema: z.string().min(1).optional(), expected: 'a Secrets Manager secret id or ARN' },
-  localPepper: { env: 'GATEHOUSE_LOCAL_PEPPER', schema: z.string().min(32).optional(), expected: 'at least 32 characters (local stack only)' },
-  pepperRefreshSeconds: { env: 'GATEHOUSE_PEPPER_REFRESH_SECONDS', schema: int(10, 86_400).default(300), expected: 'an integer from 10 to 86400' },
+  tableName: { env: 'GATEHOUSE_TABLE_NAME', schema: z.optional(z.string().check(z.minLength(3))), expected: 'a DynamoDB table name' },
+  pepperSecretId: { env: 'GATEHOUSE_PEPPER_SECRET_ID', schema: z.optional(nonEmpty()), expected: 'a Secrets Manager secret id or ARN' },
+  localPepper: { env: 'GATEHOUSE_LOCAL_PEPPER', schema: z.optional(z.string().check(z.minLength(32))), expected: 'at least 32 characters (local stack only)' },
+  pepperRefreshSeconds: { env: 'GATEHOUSE_PEPPER_REFRESH_SECONDS', schema: z._default(int(10, 86_400), 300), expected: 'an integer from 10 to 86400' },
   corsOrigins: {
     env: 'GATEHOUSE_CORS_ORIGINS',
-    schema: stringList.pipe(z.array(z.string().refine(isOrigin, 'an origin such as https://app.example.com'))).default([]),
+    schema: z._default(z.pipe(stringList, z.array(z.string().check(z.refine(isOrigin, 'an origin such as https://app.example.com')))), []),
     expected: 'origins such as https://app.example.com (no path, no trailing slash; never *)',
   },
-  maxBodyBytes: { env: 'GATEHOUSE_MAX_BODY_BYTES', schema: int(1024, 10 * 1024 * 1024).default(1024 * 1024), expected: 'an integer from 1024 to 10485760' },
+  maxBodyBytes: { env: 'GATEHOUSE_MAX_BODY_BYTES', schema: z._default(int(1024, 10 * 1024 * 1024), 1024 * 1024), expected: 'an integer from 1024 to 10485760' },
   rateLimitPerIp: {
     env: 'GATEHOUSE_RATE_LIMIT_PER_IP',
-    schema: int(10, 2_000_000_000).default(600),
+    schema: z._default(int(10, 2_000_000_000), 600),
     expected: 'an integer ≥ 10 (WAF rate-based rules accept no less): requests per client IP per window',
   },
   rateLimitPerCredential: {
     env: 'GATEHOUSE_RATE_LIMIT_PER_CREDENTIAL',
-    schema: int(10, 2_000_000_000).default(300),
+    schema: z._default(int(10, 2_000_000_000), 300),
     expected: 'an integer ≥ 10: requests per credential per window',
   },
   rateLimitWindowSeconds: {
     env: 'GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS',
-    schema: z.coerce.number().pipe(z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])).default(60),
+    schema: z._default(z.pipe(z.coerce.number(), z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])), 60),
     expected: '60, 120, 300 or 600 (the windows WAF supports)',
   },
-  throttleRateLimit: { env: 'GATEHOUSE_THROTTLE_RATE_LIMIT', schema: int(1, 10_000).default(100), expected: 'an integer from 1 to 10000 (requests per second, stage-wide)' },
-  throttleBurstLimit: { env: 'GATEHOUSE_THROTTLE_BURST_LIMIT', schema: int(1, 5_000).default(200), expected: 'an integer from 1 to 5000' },
-  auditRetentionDays: { env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', schema: int(1, 3650).default(90), expected: 'an integer from 1 to 3650' },
+  throttleRateLimit: { env: 'GATEHOUSE_THROTTLE_RATE_LIMIT', schema: z._default(int(1, 10_000), 100), expected: 'an integer from 1 to 10000 (requests per second, stage-wide)' },
+  throttleBurstLimit: { env: 'GATEHOUSE_THROTTLE_BURST_LIMIT', schema: z._default(int(1, 5_000), 200), expected: 'an integer from 1 to 5000' },
+  auditRetentionDays: { env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', schema: z._default(int(1, 3650), 90), expected: 'an integer from 1 to 3650' },
 } as const;
 
 type Settings = typeof SETTINGS;

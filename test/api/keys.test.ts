@@ -287,3 +287,25 @@ describe('POST /v1/verify', () => {
     expect(res.statusCode).toBe(401);
   });
 });
+
+describe('the bootstrap admin key', () => {
+  it('confers admin by its record flag only; only an administrator may revoke or rotate it, and its successor stays admin', async () => {
+    const { ensureAdminKey } = await import('../../lambdas/core/bootstrap.js');
+    const boot = await ensureAdminKey({ store: services.keys, peppers: services.peppers, environment: 'test' });
+    expect(boot.record.admin).toBe(true);
+    // Anyone else in tenant "admin" (a key the admin made, or a token whose claims say "admin") is no administrator.
+    const sameTenant = principal('admin', ALL_SCOPES);
+    const made = await create(sameTenant, { name: 'delegate', scopes: ['keys:write', 'keys:read'] });
+    expect((await services.keys.get(made.id))?.admin).toBeUndefined();
+    const revoke = await call({ method: 'DELETE', path: `/v1/keys/${boot.record.id}`, principal: sameTenant });
+    const rotate = await call({ method: 'POST', path: `/v1/keys/${boot.record.id}/rotate`, principal: sameTenant, body: {} });
+    expect([revoke.statusCode, rotate.statusCode]).toEqual([403, 403]);
+    expect(await isValid(boot.key)).toBe(true);
+
+    const administrator = principal('admin', ALL_SCOPES, { admin: true, principalId: `key:${boot.record.id}` });
+    const rotated = await call({ method: 'POST', path: `/v1/keys/${boot.record.id}/rotate`, principal: administrator, body: {} });
+    expect(rotated.statusCode).toBe(201);
+    const successor = bodyOf<{ id: string }>(rotated);
+    expect((await services.keys.get(successor.id))?.admin).toBe(true);
+  });
+});

@@ -13,6 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import type { LocalConfig } from '../../local/state.js';
+import { TestBrowser } from '../support/browser.js';
 
 export interface TestStack extends LocalStack {
   /** fetch against the API: `api('/v1/whoami', { headers })`. */
@@ -134,39 +135,6 @@ export async function machineToken(config: LocalConfig, scope?: string): Promise
   return json.access_token!;
 }
 
-/** A cookie-carrying, manually redirecting client: what a browser does, minus JavaScript. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), value);
-    }
-    return res;
-  }
-
-  /** Follows redirects until a page, or until one points at `redirectUri` (returned, not fetched). */
-  async follow(url: string, init: RequestInit, redirectUri: string): Promise<{ page?: Response; url: string; callback?: URL }> {
-    let current = url;
-    let res = await this.request(current, init);
-    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
-      if (hops > 10) throw new Error('redirect loop');
-      const next = new URL(res.headers.get('location')!, current);
-      if (`${next.origin}${next.pathname}` === redirectUri) return { url: current, callback: next };
-      current = next.href;
-      res = await this.request(current);
-    }
-    return { page: res, url: current };
-  }
-}
-
 /** The registered redirect URI on some port (RFC 8252 loopback rule): nothing listens there, the code is read from the Location. */
 const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 
@@ -181,7 +149,7 @@ export async function personTokens(
 ): Promise<{ accessToken: string; idToken: string }> {
   const user = config.oidc.users.find((u) => u.username === username);
   if (!user) throw new Error(`no user ${username}`);
-  const browser = new Browser();
+  const browser = new TestBrowser();
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(8).toString('hex');
   const authorize = new URL(config.oidc.authorizationEndpoint);

@@ -3,7 +3,7 @@
  * plus what the OpenAPI generator needs. Window rules that depend on defaults (from < to, at most 31 days) are
  * checked by the store after defaults are applied, with the same 400 naming the field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit.js';
 import { MAX_AUDIT_RANGE_DAYS } from '../../core/audit-store.js';
 

@@ -1,5 +1,5 @@
 /** Schemas shared by several route groups, and the shape each group's OpenAPI description takes. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALL_SCOPES } from '../../core/scopes.js';
 
 export const scopeSchema = z.enum(ALL_SCOPES);

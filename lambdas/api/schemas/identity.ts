@@ -1,5 +1,5 @@
 /** Shapes of whoami, verify and health. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDateTime, scopeSchema, type GroupDoc } from './common.js';
 
 export const whoamiView = z.object({

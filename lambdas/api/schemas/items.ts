@@ -2,7 +2,7 @@
  * Request and response shapes of the items routes (the sample resource); the validator and the OpenAPI document
  * both use them. Every object is strict: an unknown field is refused and named, never ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeItemPageToken, ITEM_PAGE_LIMIT, MAX_DATA_DEPTH } from '../../core/item-store.js';
 import { isoDateTime, limitSchema, type GroupDoc } from './common.js';
 

@@ -1,5 +1,5 @@
 /** Request and response shapes of the key lifecycle routes; the validator and the OpenAPI document both use them. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDateTime, limitSchema, nextTokenSchema, scopeSchema, type GroupDoc } from './common.js';
 
 export const MAX_GRACE_SECONDS = 86_400;

@@ -1,5 +1,5 @@
 /** `GET /v1/usage`: the query string and the response as zod schemas, plus what the OpenAPI generator needs. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isKeyId } from '../../core/api-key.js';
 
 export const usageQuerySchema = z.strictObject({

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: Gatehouse measured against its peers and the physical limit, in the same run, written to
+ * BENCHMARKS.md. Not part of `npm test`; no test asserts a time.
+ *
+ *   npm run bench [-- --quick] [-- --only decision,cold-start,revocation,load] [-- --out FILE] [-- --json FILE]
+ *   npm run bench -- --render results.json    (rewrite the report from a saved run, no measuring)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runColdStart, type ColdStartResults } from './cold-start.js';
+import { runDecision, type DecisionResults } from './decision.js';
+import { describeEnvironment } from './environment.js';
+import { runLoad, type LoadResults } from './load.js';
+import { renderReport, verdicts, type RunResults } from './report.js';
+import { runRevocation, type RevocationResults } from './revocation.js';
+import { startBenchStack } from './stack.js';
+
+// The SDK warns once per process on Node < 22; the project supports Node ≥ 20.19 on purpose.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const PARTS = ['decision', 'cold-start', 'revocation', 'load'] as const;
+type Part = (typeof PARTS)[number];
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Part>; out: string; json?: string; render?: string } {
+  const args = [...argv];
+  let quick = false;
+  let only = new Set<Part>(PARTS);
+  let out = join(fileURLToPath(new URL('..', import.meta.url)), 'BENCHMARKS.md');
+  let json: string | undefined;
+  let render: string | undefined;
+  while (args.length > 0) {
+    const a = args.shift()!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only') {
+      const list = (args.shift() ?? '').split(',').filter((p) => p !== '');
+      const unknown = list.filter((p) => !(PARTS as readonly string[]).includes(p));
+      if (unknown.length > 0 || list.length === 0) throw new Error(`--only takes a list of ${PARTS.join(', ')}`);
+      only = new Set(list as Part[]);
+    } else if (a === '--out') out = args.shift() ?? out;
+    else if (a === '--json') json = args.shift();
+    else if (a === '--render') render = args.shift();
+    else if (a === '--help' || a === '-h') {
+      console.log('npm run bench [-- --quick] [-- --only decision,cold-start,revocation,load] [-- --out FILE] [-- --json FILE] [-- --render JSON]');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return { quick, only, out, ...(json === undefined ? {} : { json }), ...(render === undefined ? {} : { render }) };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.render !== undefined) {
+    writeFileSync(options.out, renderReport(JSON.parse(readFileSync(options.render, 'utf8')) as RunResults));
+    console.error(`rendered ${options.out} from ${options.render}`);
+    return;
+  }
+  const started = Date.now();
+  const log = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  const env = describeEnvironment();
+  log(`${env.cpuCount} × ${env.cpu}, node ${env.node}, load average ${env.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`);
+
+  let decision: DecisionResults | undefined;
+  let coldStart: ColdStartResults | undefined;
+  let revocation: RevocationResults | undefined;
+  let load: LoadResults | undefined;
+  if (options.only.has('decision')) decision = await runDecision({ quick: options.quick, log });
+  if (options.only.has('cold-start')) coldStart = await runColdStart({ runs: options.quick ? 10 : 15, log });
+  if (options.only.has('revocation') || options.only.has('load')) {
+    log('starting the local stack…');
+    const stack = await startBenchStack();
+    try {
+      if (options.only.has('revocation')) revocation = await runRevocation(stack, { keys: options.quick ? 4 : 8, log });
+      if (options.only.has('load')) {
+        load = await runLoad(stack, options.quick ? { seconds: 2, warmupSeconds: 1, rounds: 1, profileSeconds: 2, log } : { seconds: 10, warmupSeconds: 2, rounds: 2, log });
+      }
+    } finally {
+      await stack.close();
+    }
+  }
+
+  const results: RunResults = {
+    env,
+    durationSeconds: (Date.now() - started) / 1000,
+    loadAverageAtEnd: loadavg(),
+    quick: options.quick,
+    skipped: PARTS.filter((p) => !options.only.has(p)),
+    ...(decision ? { decision } : {}),
+    ...(coldStart ? { coldStart } : {}),
+    ...(revocation ? { revocation } : {}),
+    ...(load ? { load } : {}),
+  };
+  writeFileSync(options.out, renderReport(results));
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${options.out}`);
+  for (const v of verdicts(results)) console.log(`${v.met === undefined ? '  ?' : v.met ? ' ok' : 'MISS'}  ${v.target}: ${v.measured}`);
+}
+
+try {
+  await main();
+  // autocannon's worker threads and SDK sockets can keep the loop alive for a moment; the report is written.
+  process.exit(0);
+} catch (error) {
+  console.error(error);
+  process.exit(1);
+}

@@ -1,0 +1,36 @@
+/**
+ * A minimal cookie-carrying HTTP "browser" for driving login forms with plain fetch: redirects are followed by hand
+ * so a test can stop at the OAuth redirect URI and read the code from its Location.
+ */
+export class TestBrowser {
+  private readonly cookies = new Map<string, string>();
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = cookie.split(';');
+      const name = pair.slice(0, pair.indexOf('='));
+      const value = pair.slice(pair.indexOf('=') + 1);
+      const expired = attributes.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now());
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  /** Follows redirects until a page, or until one points at `redirectUri` (returned, not fetched). */
+  async follow(url: string, init: RequestInit, redirectUri: string): Promise<{ page?: Response; url: string; callback?: URL }> {
+    let current = url;
+    let res = await this.request(current, init);
+    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
+      if (hops > 10) throw new Error('redirect loop');
+      const next = new URL(res.headers.get('location')!, current);
+      if (`${next.origin}${next.pathname}` === redirectUri) return { url: current, callback: next };
+      current = next.href;
+      res = await this.request(current);
+    }
+    return { page: res, url: current };
+  }
+}
