@@ -32,9 +32,15 @@ export interface WafRequest {
 
 export type WafVerdict = { readonly blocked: false } | { readonly blocked: true; readonly rule: string };
 
+/** One key's request times inside the window: a queue whose head index advances (no per-request array shifting). */
+interface Window {
+  times: number[];
+  head: number;
+}
+
 /** Sliding-window counts per aggregation key. */
 class RateCounter {
-  private readonly hits = new Map<string, number[]>();
+  private readonly hits = new Map<string, Window>();
   private lastSweep = 0;
 
   constructor(
@@ -46,16 +52,20 @@ class RateCounter {
   hit(key: string, nowMs: number): boolean {
     this.sweep(nowMs);
     const since = nowMs - this.windowMs;
-    let times = this.hits.get(key);
-    if (times === undefined) {
-      times = [];
-      this.hits.set(key, times);
+    let window = this.hits.get(key);
+    if (window === undefined) {
+      window = { times: [], head: 0 };
+      this.hits.set(key, window);
     }
-    let drop = 0;
-    while (drop < times.length && (times[drop] ?? 0) <= since) drop += 1;
-    if (drop > 0) times.splice(0, drop);
-    times.push(nowMs);
-    return times.length > this.limit;
+    const { times } = window;
+    while (window.head < times.length && (times[window.head] ?? 0) <= since) window.head += 1;
+    // Compact now and then, so the queue's memory follows the window, at amortised O(1) per request.
+    if (window.head > 1024 && window.head * 2 > times.length) {
+      window.times = times.slice(window.head);
+      window.head = 0;
+    }
+    window.times.push(nowMs);
+    return window.times.length - window.head > this.limit;
   }
 
   /** Forgets keys with no request in the window, so random credentials cannot grow memory without bound. */
@@ -63,7 +73,7 @@ class RateCounter {
     if (nowMs - this.lastSweep < this.windowMs) return;
     this.lastSweep = nowMs;
     const since = nowMs - this.windowMs;
-    for (const [key, times] of this.hits) if ((times[times.length - 1] ?? 0) <= since) this.hits.delete(key);
+    for (const [key, { times }] of this.hits) if ((times[times.length - 1] ?? 0) <= since) this.hits.delete(key);
   }
 }
 
