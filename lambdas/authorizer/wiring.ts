@@ -13,7 +13,7 @@ import { StoreJwksFetcher } from '../core/jwks-store.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { ApiKeyVerifier } from '../core/key-verifier.js';
 import type { Log } from '../core/log.js';
-import { trackAuthMode, type ModeTrackResult } from '../core/mode-tracker.js';
+import { NO_PREVIOUS_MODE, trackAuthMode, type ModeTrackResult } from '../core/mode-tracker.js';
 import { PepperProvider, SecretsManagerPepperSource, StaticPepperSource, type PepperSource } from '../core/pepper.js';
 import { RefusalRecorder } from '../core/refusal-recorder.js';
 import { readSettings, SETTINGS, type SettingsValues } from '../core/settings.js';
@@ -164,7 +164,12 @@ function buildRecording(
     trackMode: async () => {
       try {
         const result = await trackAuthMode({ doc, tableName, audit, now }, mode);
-        if (result.outcome === 'changed') log.warn('auth mode changed', { from: result.from, to: result.to });
+        // The first mode a fresh table records is not a change anyone made: note it quietly.
+        if (result.outcome === 'changed') {
+          const facts = { from: result.from, to: result.to };
+          if (result.from === NO_PREVIOUS_MODE) log.info('auth mode recorded', facts);
+          else log.warn('auth mode changed', facts);
+        }
         return result;
       } catch (error) {
         log.error('auth mode tracking failed', { mode, error: errorSummary(error) });
