@@ -11,6 +11,7 @@ import { join } from 'node:path';
 
 import { main, type CliIo } from '../../client/cli.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { TestBrowser } from '../support/browser.js';
 
 export interface TestStack extends LocalStack {
   /** Environment for the CLI: the stack's state dir and a private config dir. */
@@ -123,54 +124,7 @@ export function runCli(argv: string[], io: Parameters<typeof startCli>[1]): Prom
 /** The sign-in URL the CLI prints (an indented line of its own). */
 export const PRINTED_URL = /^ {2}(https?:\/\/\S+)$/m;
 
-/** A cookie-carrying, manually redirecting client: what a browser does, minus JavaScript. */
-export class TestBrowser {
-  private readonly cookies = new Map<string, string>();
-  /** Every URL requested, in order. */
-  readonly visited: string[] = [];
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    this.visited.push(url);
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = cookie.split(';');
-      const name = pair.slice(0, pair.indexOf('='));
-      const value = pair.slice(pair.indexOf('=') + 1);
-      const expired = attributes.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now());
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-
-  /** Follows redirects (including the last one, to the CLI's loopback callback) to a page. */
-  async follow(url: string, init: RequestInit = {}): Promise<{ res: Response; url: string }> {
-    let current = url;
-    let res = await this.request(current, init);
-    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
-      if (hops > 10) throw new Error('redirect loop');
-      current = new URL(res.headers.get('location')!, current).href;
-      res = await this.request(current);
-    }
-    return { res, url: current };
-  }
-
-  /** Opens the sign-in URL, submits the login form, follows redirects to the end; returns the final page. */
-  async signIn(authorizeUrl: string, username: string, password: string): Promise<{ status: number; url: string; html: string }> {
-    const { res: formPage, url: formUrl } = await this.follow(authorizeUrl);
-    const html = await formPage.text();
-    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
-    if (!action) throw new Error(`no login form at ${formUrl}: ${formPage.status} ${html.slice(0, 300)}`);
-    const { res, url } = await this.follow(new URL(action.replaceAll('&amp;', '&'), formUrl).href, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username, password }),
-    });
-    return { status: res.status, url, html: await res.text() };
-  }
-}
+export { TestBrowser };
 
 /** Logs `username` in through the CLI (`login --no-browser`), driving the printed URL with a TestBrowser. */
 export async function loginWithCli(stack: TestStack, username: string, extraArgs: string[] = [], env: Record<string, string> = stack.env): Promise<CliResult & { page: { status: number; url: string; html: string } }> {

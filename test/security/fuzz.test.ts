@@ -35,7 +35,7 @@ import { principalToContext } from '../../lambdas/core/principal.js';
 import { ALL_SCOPES, type Scope } from '../../lambdas/core/scopes.js';
 import { TokenVerifier } from '../../lambdas/core/token-verifier.js';
 import { ROUTES, type HandlerName, type Route } from '../../lambdas/routes.js';
-import { lambdaContext } from '../support/api-events.js';
+import { apiEvent, lambdaContext } from '../support/api-events.js';
 import { captureLog } from '../support/capture-log.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { ARN_PREFIX } from '../support/events.js';
@@ -428,20 +428,7 @@ describe('found by fuzzing — FINDING F5: an empty tenant', () => {
     const services = testServices(dynamo);
     const context = { principalId: 'p', authMethod: 'jwt', tenant: '', scopes: ALL_SCOPES.join(' '), admin: 'false' };
     const event = (method: string, path: string, body?: unknown) =>
-      ({
-        resource: path,
-        path,
-        httpMethod: method,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-        multiValueHeaders: {},
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null,
-        pathParameters: null,
-        stageVariables: null,
-        body: body === undefined ? null : JSON.stringify(body),
-        isBase64Encoded: false,
-        requestContext: { requestId: 'f5', authorizer: context, identity: { sourceIp: '198.51.100.1' } },
-      }) as unknown as APIGatewayProxyEvent;
+      apiEvent({ method, path, rawAuthorizer: context, ...(body === undefined ? {} : { body }) });
     const out = captureOutput();
     try {
       const list = await createItemsHandler(services)(event('GET', '/v1/items'), lambdaContext());

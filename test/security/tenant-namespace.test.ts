@@ -11,14 +11,13 @@
  *
  * These tests stay failing until the fixes in SECURITY.md are applied.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeysHandler } from '../../lambdas/api/keys.js';
 import type { Services } from '../../lambdas/api/services.js';
 import { ensureAdminKey } from '../../lambdas/core/bootstrap.js';
 import { ApiKeyVerifier } from '../../lambdas/core/key-verifier.js';
 import { DEFAULT_CLAIMS, TokenVerifier } from '../../lambdas/core/token-verifier.js';
-import { lambdaContext } from '../support/api-events.js';
+import { apiEvent, lambdaContext } from '../support/api-events.js';
 import { authorizerEvent } from '../support/events.js';
 import { captureOutput, testServices } from '../support/services.js';
 import { nowSeconds, rsaKey, signWith } from './support/jose.js';
@@ -40,22 +39,8 @@ afterAll(async () => {
 });
 
 /** The integration event API Gateway would build from an Allow's context. */
-function asIntegration(context: Record<string, unknown>, method: string, path: string, body?: unknown): APIGatewayProxyEvent {
-  return {
-    resource: path,
-    path,
-    httpMethod: method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: { requestId: 'tenant-namespace', authorizer: context, identity: { sourceIp: '198.51.100.1' } },
-  } as unknown as APIGatewayProxyEvent;
-}
+const asIntegration = (context: Record<string, unknown>, method: string, path: string, body?: unknown) =>
+  apiEvent({ method, path, rawAuthorizer: context, ...(body === undefined ? {} : { body }) });
 
 describe('FINDING F6: the reserved tenant "admin"', () => {
   it('F6: a users-group person whose tenant claim is "admin" gets neither the bootstrap key nor admin keys', async () => {

@@ -37,6 +37,8 @@ export function apiEvent(args: {
   query?: Record<string, string>;
   iamUserArn?: string;
   sourceIp?: string;
+  /** The authorizer context exactly as given (for contexts no Principal could produce, e.g. an empty tenant). */
+  rawAuthorizer?: Record<string, unknown>;
 }): APIGatewayProxyEvent {
   const { route, params } = findRoute(args.method, args.path);
   const body = args.rawBody ?? (args.body === undefined ? null : JSON.stringify(args.body));
@@ -60,7 +62,8 @@ export function apiEvent(args: {
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123',
-      authorizer: args.principal ? { ...principalToContext(args.principal), principalId: args.principal.principalId } : null,
+      authorizer:
+        args.rawAuthorizer ?? (args.principal ? { ...principalToContext(args.principal), principalId: args.principal.principalId } : null),
       httpMethod: args.method,
       identity: {
         sourceIp: args.sourceIp ?? '198.51.100.7',

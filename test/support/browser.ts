@@ -4,8 +4,11 @@
  */
 export class TestBrowser {
   private readonly cookies = new Map<string, string>();
+  /** Every URL requested, in order. */
+  readonly visited: string[] = [];
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
+    this.visited.push(url);
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await fetch(url, { ...init, headers, redirect: 'manual' });
@@ -32,5 +35,31 @@ export class TestBrowser {
       res = await this.request(current);
     }
     return { page: res, url: current };
+  }
+
+  /** Follows every redirect (the last one included) to a page. */
+  async followAll(url: string, init: RequestInit = {}): Promise<{ res: Response; url: string }> {
+    let current = url;
+    let res = await this.request(current, init);
+    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
+      if (hops > 10) throw new Error('redirect loop');
+      current = new URL(res.headers.get('location')!, current).href;
+      res = await this.request(current);
+    }
+    return { res, url: current };
+  }
+
+  /** Opens a sign-in URL, submits the plain HTML login form, follows redirects to the end; answers the final page. */
+  async signIn(authorizeUrl: string, username: string, password: string): Promise<{ status: number; url: string; html: string }> {
+    const { res: formPage, url: formUrl } = await this.followAll(authorizeUrl);
+    const html = await formPage.text();
+    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+    if (!action) throw new Error(`no login form at ${formUrl}: ${formPage.status} ${html.slice(0, 300)}`);
+    const { res, url } = await this.followAll(new URL(action.replaceAll('&amp;', '&'), formUrl).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username, password }),
+    });
+    return { status: res.status, url, html: await res.text() };
   }
 }
