@@ -92,7 +92,7 @@ export function createKeysHandler(services: Services) {
             ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
             details: { scopes: record.scopes.join(' '), name: record.name },
           });
-          return { status: 201, body: createdView(key, record), headers: { Location: `/v1/keys/${record.id}` }, sensitive: true };
+          return { status: 201, body: createdView(key, record), headers: { Location: `/v1/keys/${record.id}` } };
         },
       },
 
@@ -166,7 +166,7 @@ export function createKeysHandler(services: Services) {
             ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
             details: { successorId: record.id, gracePeriodSeconds: req.body.gracePeriodSeconds, graceUntil },
           });
-          return { status: 201, body: createdView(key, record), headers: { Location: `/v1/keys/${record.id}` }, sensitive: true };
+          return { status: 201, body: createdView(key, record), headers: { Location: `/v1/keys/${record.id}` } };
         },
       },
     },

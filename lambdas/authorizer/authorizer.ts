@@ -78,7 +78,9 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     };
     // A missing credential is ordinary in enforce mode (a 401 says so); it is an audit finding only in audit mode.
     if (credentialKind !== 'none' || auditMode) deps.onRefusal?.(refusal);
-    deps.log.info('credential refused', { reason, credentialKind, keyId, outcome: refusal.outcome });
+    // Debug, not info: a credential-stuffing run would otherwise be one log line per request (the audit trail
+    // already collapses identical refusals into one event with a count).
+    deps.log.debug('credential refused', { reason, credentialKind, keyId, outcome: refusal.outcome });
     if (auditMode) return allow(anonymous, event);
     throw new Error(UNAUTHORIZED);
   };

@@ -12,7 +12,7 @@ import { BoundedJwksFetcher } from '../core/jwks-fetcher.js';
 import { StoreJwksFetcher } from '../core/jwks-store.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { ApiKeyVerifier } from '../core/key-verifier.js';
-import type { Log } from '../core/log.js';
+import { errorSummary, type Log } from '../core/log.js';
 import { NO_PREVIOUS_MODE, trackAuthMode, type ModeTrackResult } from '../core/mode-tracker.js';
 import { PepperProvider, SecretsManagerPepperSource, StaticPepperSource, type PepperSource } from '../core/pepper.js';
 import { RefusalRecorder } from '../core/refusal-recorder.js';
@@ -186,8 +186,4 @@ function buildRecording(
   };
 }
 
-/** Name and message of an error, for logs: SDK errors can carry request data, so nothing else is kept. */
-export function errorSummary(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: typeof error, message: String(error) };
-}
+export { errorSummary };

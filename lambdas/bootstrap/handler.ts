@@ -7,7 +7,7 @@
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createDocumentClient, pepperSourceFor } from '../authorizer/wiring.js';
-import { ensureAdminKey } from '../core/bootstrap.js';
+import { activeAdminSuccessor, ensureAdminKey } from '../core/bootstrap.js';
 import { ConfigError } from '../core/errors.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { createLogger } from '../core/logger.js';
@@ -48,6 +48,13 @@ export function createBootstrapHandler(clients: BootstrapClients = {}) {
     const peppers = new PepperProvider(pepperSourceFor(settings, secrets), { refreshSeconds: 60, maxStaleSeconds: 60 });
 
     const existing = await readExisting(secrets, secretId);
+    const successor = existing ? await activeAdminSuccessor(store, existing) : undefined;
+    if (successor) {
+      logger.warn('the admin key in the secret was rotated through the API; its successor is the admin key now: store that key in the secret', {
+        keyId: successor.id,
+      });
+      return { PhysicalResourceId: PHYSICAL_ID, Data: { AdminKeyId: successor.id } };
+    }
     const { key, record, created } = await ensureAdminKey({ store, peppers, environment: settings.keyEnvironment }, existing);
     if (created) await secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: key }));
     logger.info(created ? 'bootstrap admin key created' : 'bootstrap admin key kept', { keyId: record.id });

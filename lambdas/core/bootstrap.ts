@@ -2,9 +2,9 @@
  * The bootstrap admin key (CONTRACT §2): tenant `admin`, every scope. Idempotent: a key that still verifies is
  * kept, so re-running a deploy or `npm start --persist` does not mint a new admin key each time.
  */
-import type { KeyEnvironment } from './api-key.js';
+import { parseApiKey, type KeyEnvironment } from './api-key.js';
 import { issueKey, type KeyIssuerDeps } from './key-issuer.js';
-import type { KeyRecord } from './key-record.js';
+import { keyState, type KeyRecord } from './key-record.js';
 import { ADMIN_TENANT, ApiKeyVerifier, type KeyLookup, type PepperLookup } from './key-verifier.js';
 import { ALL_SCOPES } from './scopes.js';
 
@@ -24,4 +24,20 @@ export async function ensureAdminKey(deps: BootstrapDeps, existing?: string): Pr
   }
   const { key, record } = await issueKey(deps, { tenant: ADMIN_TENANT, name: BOOTSTRAP_KEY_NAME, scopes: ALL_SCOPES, createdBy: 'bootstrap', admin: true });
   return { key, record, created: true };
+}
+
+/**
+ * The active admin key that replaced `key` through rotation, if any. After `POST /v1/keys/{id}/rotate` on the
+ * bootstrap key, the secret still holds the predecessor: a redeploy must not mint a second admin key beside the
+ * live successor (whose plaintext only its rotator has).
+ */
+export async function activeAdminSuccessor(store: KeyLookup, key: string, nowMs: number = Date.now()): Promise<KeyRecord | undefined> {
+  const parsed = parseApiKey(key);
+  if (!parsed.ok) return undefined;
+  let record = await store.get(parsed.value.id);
+  for (let hops = 0; record?.rotatedTo !== undefined && hops < 20; hops++) {
+    record = await store.get(record.rotatedTo);
+    if (record?.admin === true && keyState(record, nowMs) === 'active') return record;
+  }
+  return undefined;
 }

@@ -51,7 +51,8 @@ export class DecisionCache {
   set(key: string, decision: CachedDecision, notAfterMs = Infinity): void {
     const ttl = decision.allow ? this.options.positiveTtlMs : this.options.negativeTtlMs;
     const expiresAt = Math.min(this.now() + ttl, notAfterMs);
-    if (ttl <= 0 || expiresAt <= this.now()) return;
+    // `!(a > b)` rather than `a <= b`: a NaN bound (a damaged record) must not make an entry that never expires.
+    if (ttl <= 0 || !(expiresAt > this.now())) return;
     this.lru.set(key, { decision, expiresAt });
   }
 

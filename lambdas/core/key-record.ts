@@ -35,13 +35,15 @@ export type KeyState = 'active' | 'expired' | 'revoked';
 
 /** Usability at `nowMs`. Revocation wins over expiry so audit reasons stay truthful. */
 export function keyState(record: KeyRecord, nowMs: number): KeyState {
-  if (record.revokedAt !== undefined && Date.parse(record.revokedAt) <= nowMs) return 'revoked';
-  if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= nowMs) return 'expired';
+  // A time that does not parse (NaN) counts as already passed: a damaged record fails closed.
+  if (record.revokedAt !== undefined && !(Date.parse(record.revokedAt) > nowMs)) return 'revoked';
+  if (record.expiresAt !== undefined && !(Date.parse(record.expiresAt) > nowMs)) return 'expired';
   return 'active';
 }
 
 /** The instant the key stops being usable, if any: bounds how long a positive decision may be cached. */
 export function keyUsableUntil(record: KeyRecord): number {
   const times = [record.revokedAt, record.expiresAt].filter((t): t is string => t !== undefined).map((t) => Date.parse(t));
+  if (times.some((t) => Number.isNaN(t))) return -Infinity;
   return times.length === 0 ? Infinity : Math.min(...times);
 }

@@ -8,3 +8,8 @@ export interface Log {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
+
+/** Name and message of an error, for logs: SDK errors can carry request data, so nothing else is kept. */
+export function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: typeof error, message: String(error) };
+}

@@ -111,6 +111,12 @@ export class PepperProvider {
   async current(): Promise<PepperRing> {
     const age = this.now() - this.loadedAt;
     if (this.ring && age < this.options.refreshSeconds * 1000) return this.ring;
+    // Due but still usable: refresh in the background so no request waits on Secrets Manager (failures are
+    // reported through onRefreshError and the known ring stays within maxStaleSeconds).
+    if (this.ring && age < this.options.maxStaleSeconds * 1000) {
+      this.refresh().catch(() => undefined);
+      return this.ring;
+    }
     return this.refresh();
   }
 

@@ -17,7 +17,7 @@
  */
 import { isKeyId } from './api-key.js';
 import { SYSTEM_TENANT, type AuditEvent, type AuditEventInput, type AuditEventType } from './audit.js';
-import type { Log } from './log.js';
+import { errorSummary, type Log } from './log.js';
 import { scrubString } from './redact.js';
 
 export interface CountableAuditSink {
@@ -128,7 +128,7 @@ export class RefusalRecorder {
         this.open(aggregateKey, aggregate, now);
       }
     } catch (error) {
-      this.log.error('refusal recording failed', { error: summary(error) });
+      this.log.error('refusal recording failed', { error: errorSummary(error) });
     }
   }
 
@@ -142,7 +142,7 @@ export class RefusalRecorder {
         this.close(key, bucket);
       }
     } catch (error) {
-      this.log.error('refusal sweep failed', { error: summary(error) });
+      this.log.error('refusal sweep failed', { error: errorSummary(error) });
     }
   }
 
@@ -168,7 +168,7 @@ export class RefusalRecorder {
       this.sink.record(input).then(
         (event) => event,
         (error: unknown) => {
-          this.log.error('audit write failed', { type: input.type, reason: input.reason, error: summary(error) });
+          this.log.error('audit write failed', { type: input.type, reason: input.reason, error: errorSummary(error) });
           return undefined;
         },
       ),
@@ -187,7 +187,7 @@ export class RefusalRecorder {
         if (!event) await this.sink.record({ ...bucket.input, details });
         else if (!(await this.sink.updateDetails(event, details))) await this.sink.record({ ...bucket.input, details });
       } catch (error) {
-        this.log.error('audit write failed', { type: bucket.input.type, reason: bucket.input.reason, count, error: summary(error) });
+        this.log.error('audit write failed', { type: bucket.input.type, reason: bucket.input.reason, count, error: errorSummary(error) });
       }
     });
     void this.track(final);
@@ -217,6 +217,3 @@ function bucketKey(input: AuditEventInput): string {
   return JSON.stringify([input.type, input.reason ?? null, input.keyId ?? null, input.sourceIp ?? null, input.tenant, input.details?.aggregated ?? false]);
 }
 
-function summary(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: typeof error, message: String(error) };
-}

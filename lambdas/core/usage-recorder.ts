@@ -10,7 +10,7 @@
  * - A container that is never invoked again keeps its last interval's counts (Lambda gives no reliable shutdown
  *   hook without an extension): usage is accurate to within one interval per container, not exact.
  */
-import type { Log } from './log.js';
+import { errorSummary, type Log } from './log.js';
 
 export interface UsageSink {
   add(keyId: string, tenant: string, count: number, lastUsedAt: string): Promise<void>;
@@ -71,7 +71,7 @@ export class UsageRecorder {
       if (now - entry.lastFlushMs >= this.intervalMs) this.flush(entry, now);
       this.sweep();
     } catch (error) {
-      this.log.error('usage recording failed', { error: summary(error) });
+      this.log.error('usage recording failed', { error: errorSummary(error) });
     }
   }
 
@@ -85,7 +85,7 @@ export class UsageRecorder {
         if (entry.pending > 0 && now - entry.lastFlushMs >= this.intervalMs) this.flush(entry, now);
       }
     } catch (error) {
-      this.log.error('usage sweep failed', { error: summary(error) });
+      this.log.error('usage sweep failed', { error: errorSummary(error) });
     }
   }
 
@@ -124,7 +124,7 @@ export class UsageRecorder {
         // Put the counts back: the next flush of this key carries them (a write that failed ambiguously may
         // then be counted twice, which is the better error for usage than losing it).
         entry.pending += count;
-        this.log.error('usage flush failed', { keyId: entry.keyId, requests: count, error: summary(error) });
+        this.log.error('usage flush failed', { keyId: entry.keyId, requests: count, error: errorSummary(error) });
         if (!this.entries.has(`${entry.tenant}\u0000${entry.keyId}`)) {
           this.log.warn('usage dropped for an evicted key', { keyId: entry.keyId, requests: entry.pending });
         }
@@ -135,6 +135,3 @@ export class UsageRecorder {
   }
 }
 
-function summary(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: typeof error, message: String(error) };
-}

@@ -8,7 +8,8 @@
  *
  * Gatehouse accepts a credential in EITHER `Authorization` or `X-API-Key` (CONTRACT §1), so with caching on,
  * a client sending only one of them would always get 401. The deployment therefore runs with caching OFF and
- * both headers as (optional) identity sources; the authorizer keeps its own short decision cache
+ * declares no identity source (infra/api-stack.ts); the sources below matter only to a local run with a TTL > 0,
+ * which the conformance tests use to reproduce API Gateway's rule. The authorizer keeps its own short decision cache
  * (GATEHOUSE_CACHE_TTL_SECONDS ≤ 5 s, the revocation window), which an API Gateway cache would only lengthen.
  */
 

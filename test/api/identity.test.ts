@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthHandler } from '../../lambdas/api/health.js';
+import { createKeysHandler } from '../../lambdas/api/keys.js';
 import { buildOpenApiDocument, createOpenApiHandler } from '../../lambdas/api/openapi.js';
 import type { Services } from '../../lambdas/api/services.js';
 import { createWhoamiHandler, handler as whoamiEntry } from '../../lambdas/api/whoami.js';
@@ -118,5 +119,25 @@ describe('bootstrap admin key (custom resource)', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(again.Data.AdminKeyId).toBe(created.Data.AdminKeyId);
     expect(await bootstrap(event('Delete'))).toEqual({ PhysicalResourceId: created.PhysicalResourceId, Data: {} });
+
+    // Rotated through the API (no grace): the secret's key is refused now, and a redeploy must keep the successor
+    // as the one admin key instead of minting a second.
+    const keys = createKeysHandler(services);
+    const administrator = { principalId: `key:${created.Data.AdminKeyId}`, authMethod: 'api_key' as const, tenant: 'admin', scopes: ALL_SCOPES, admin: true };
+    const rotated = await keys(apiEvent({ method: 'POST', path: `/v1/keys/${created.Data.AdminKeyId}/rotate`, principal: administrator, body: {} }), lambdaContext());
+    expect(rotated.statusCode).toBe(201);
+    const successorId = bodyOf<{ id: string }>(rotated).id;
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: key });
+    const out2 = captureOutput();
+    let redeployed;
+    try {
+      redeployed = await bootstrap(event('Update'));
+    } finally {
+      out2.restore();
+    }
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(redeployed.Data.AdminKeyId).toBe(successorId);
+    expect(out2.text()).toContain('rotated through the API');
   });
 });

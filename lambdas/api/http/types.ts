@@ -19,8 +19,6 @@ export interface ApiResponse {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
-  /** The body carries a secret (a new key): adds `Cache-Control: no-store` (every response has it anyway). */
-  readonly sensitive?: boolean;
 }
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResponse => ({
