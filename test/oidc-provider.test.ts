@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { connect } from 'node:net';
 
 import { JwtVerifier } from 'aws-jwt-verify';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startLocalOidc, type LocalOidc } from '../local/oidc/provider.js';
 import { spawnLocalOidc } from './support/oidc-process.js';
-import { TestBrowser } from './support/browser.js';
+import { pkceAuthorization, TestBrowser } from './support/browser.js';
 
 interface TokenResponse {
   access_token?: string;
@@ -67,19 +67,13 @@ const REDIRECT_URI = 'http://127.0.0.1:53682/callback'; // registered without a 
 
 async function beginLogin(oidc: LocalOidc, scope: string): Promise<LoginAttempt> {
   const browser = new TestBrowser();
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(8).toString('hex');
-  const url = new URL(oidc.authorizationEndpoint);
-  url.search = new URLSearchParams({
-    client_id: oidc.loginClient.clientId,
-    response_type: 'code',
-    redirect_uri: REDIRECT_URI,
+  const { url, verifier, state } = pkceAuthorization({
+    authorizationEndpoint: oidc.authorizationEndpoint,
+    clientId: oidc.loginClient.clientId,
+    redirectUri: REDIRECT_URI,
     scope,
-    state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
-  const { page, url: pageUrl } = await browser.follow(url.href, {}, REDIRECT_URI);
+  });
+  const { page, url: pageUrl } = await browser.follow(url, {}, REDIRECT_URI);
   expect(page?.status).toBe(200);
   const html = await page!.text();
   expect(html).toMatch(/<input name="username"/);

@@ -3,7 +3,7 @@
  * credential kind (API key, client-credentials token, a person's token through the login form, SigV4), and
  * checks for the error envelope and for closed ports.
  */
-import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -13,7 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import type { LocalConfig } from '../../local/state.js';
-import { TestBrowser } from '../support/browser.js';
+import { pkceAuthorization, TestBrowser } from '../support/browser.js';
 
 export interface TestStack extends LocalStack {
   /** fetch against the API: `api('/v1/whoami', { headers })`. */
@@ -150,20 +150,15 @@ export async function personTokens(
   const user = config.oidc.users.find((u) => u.username === username);
   if (!user) throw new Error(`no user ${username}`);
   const browser = new TestBrowser();
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(8).toString('hex');
-  const authorize = new URL(config.oidc.authorizationEndpoint);
-  authorize.search = new URLSearchParams({
-    client_id: config.oidc.loginClient.clientId,
-    response_type: 'code',
-    redirect_uri: REDIRECT_URI,
+  const authorize = pkceAuthorization({
+    authorizationEndpoint: config.oidc.authorizationEndpoint,
+    clientId: config.oidc.loginClient.clientId,
+    redirectUri: REDIRECT_URI,
     scope,
-    state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
+  });
+  const { verifier, state } = authorize;
 
-  const { page, url: pageUrl } = await browser.follow(authorize.href, {}, REDIRECT_URI);
+  const { page, url: pageUrl } = await browser.follow(authorize.url, {}, REDIRECT_URI);
   expect(page?.status).toBe(200);
   const html = await page!.text();
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];

@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 /**
  * A minimal cookie-carrying HTTP "browser" for driving login forms with plain fetch: redirects are followed by hand
  * so a test can stop at the OAuth redirect URI and read the code from its Location.
@@ -62,4 +64,26 @@ export class TestBrowser {
     });
     return { status: res.status, url, html: await res.text() };
   }
+}
+
+/** An authorization-code + PKCE (S256) request: the authorize URL, and the verifier and state to finish it with. */
+export function pkceAuthorization(args: {
+  authorizationEndpoint: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+}): { url: string; verifier: string; state: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(8).toString('hex');
+  const url = new URL(args.authorizationEndpoint);
+  url.search = new URLSearchParams({
+    client_id: args.clientId,
+    response_type: 'code',
+    redirect_uri: args.redirectUri,
+    scope: args.scope,
+    state,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  return { url: url.href, verifier, state };
 }

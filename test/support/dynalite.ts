@@ -1,4 +1,5 @@
 /** A real DynamoDB API on loopback (dynalite, in memory) with the Gatehouse table created. */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -7,6 +8,8 @@ import { createTableInput } from '../../lambdas/core/table.js';
 import { createDocumentClient } from '../../lambdas/authorizer/wiring.js';
 
 export interface TestDynamo {
+  /** The dynalite HTTP server itself (benchmarks count the requests it receives). */
+  server: Server;
   endpoint: string;
   tableName: string;
   client: DynamoDBClient;
@@ -29,6 +32,7 @@ export async function startDynalite(tableName = 'gatehouse-test'): Promise<TestD
   await client.send(new CreateTableCommand(createTableInput(tableName)));
   let stopped = false;
   return {
+    server,
     endpoint,
     tableName,
     client,

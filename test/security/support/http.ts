@@ -2,14 +2,13 @@
  * Talking to the local stack over real HTTP: the API (key, JWT or SigV4), and the local OIDC provider's login form
  * (authorization code + PKCE, driven with plain HTTP as a browser would, minus JavaScript).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../../../local/gateway/sigv4.js';
 import { startLocalStack, type LocalStack } from '../../../local/stack.js';
-import { TestBrowser } from '../../support/browser.js';
+import { pkceAuthorization, TestBrowser } from '../../support/browser.js';
 
 export interface Reply<T = Record<string, unknown>> {
   readonly status: number;
@@ -99,18 +98,13 @@ export async function personToken(stack: LocalStack, username: string, scope: st
   const user = oidc.users.find((u) => u.username === username);
   if (!user) throw new Error(`no local user ${username}`);
   const browser = new TestBrowser();
-  const verifier = randomBytes(32).toString('base64url');
-  const url = new URL(oidc.authorizationEndpoint);
-  url.search = new URLSearchParams({
-    client_id: oidc.loginClient.clientId,
-    response_type: 'code',
-    redirect_uri: REDIRECT_URI,
+  const { url, verifier } = pkceAuthorization({
+    authorizationEndpoint: oidc.authorizationEndpoint,
+    clientId: oidc.loginClient.clientId,
+    redirectUri: REDIRECT_URI,
     scope,
-    state: randomBytes(8).toString('hex'),
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
-  const { page, url: pageUrl } = await browser.follow(url.href, {}, REDIRECT_URI);
+  });
+  const { page, url: pageUrl } = await browser.follow(url, {}, REDIRECT_URI);
   const html = await page!.text();
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new Error(`no login form: ${html.slice(0, 200)}`);
