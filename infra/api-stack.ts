@@ -1,6 +1,7 @@
 /**
  * API: the regional REST API built from the one route table (lambdas/routes.ts), the REQUEST authorizer, one
- * function per handler group, the gateway responses (lambdas/core/gateway-responses.ts), CORS, logs, throttling and
+ * function per handler group, the gateway responses (lambdas/core/gateway-responses.ts: envelope, Cache-Control
+ * no-store, and CORS headers only when exactly one origin is configured), CORS preflight, logs, throttling and
  * tracing, and the association with the WAF web ACL.
  *
  * Authorizer identity sources and cache — the trade-off:
@@ -37,9 +38,8 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { API_SETTINGS } from '../lambdas/api/services.js';
 import { AUTHORIZER_SETTINGS } from '../lambdas/authorizer/wiring.js';
-import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS } from '../lambdas/core/cors.js';
-import { PROBLEM_CONTENT_TYPE } from '../lambdas/core/errors.js';
-import { GATEWAY_RESPONSES, gatewayResponseBody, type GatewayResponseDefinition } from '../lambdas/core/gateway-responses.js';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../lambdas/core/cors.js';
+import { GATEWAY_RESPONSES, gatewayResponseBody, gatewayResponseHeaders, type GatewayResponseDefinition } from '../lambdas/core/gateway-responses.js';
 import { JWKS_SOURCE_ENV, JWKS_SOURCE_STORE } from '../lambdas/core/jwks-store.js';
 import { GSI1 } from '../lambdas/core/table.js';
 import { ROUTES, type HandlerName, type Route } from '../lambdas/routes.js';
@@ -255,17 +255,10 @@ export class ApiStack extends Stack {
     }
 
     // --- Gateway responses: the error envelope for everything API Gateway answers itself ---------------------------
-    const corsHeaders: Record<string, string> =
-      origins.length === 0
-        ? {}
-        : {
-            // Gateway responses are static: with one origin it is named; with several the request's Origin is
-            // echoed (these bodies are fixed error envelopes with no data, and no credentials are allowed).
-            'Access-Control-Allow-Origin': origins.length === 1 ? staticValue(origins[0]!) : 'method.request.header.Origin',
-            ...(origins.length === 1 ? { 'Access-Control-Allow-Credentials': staticValue('true') } : { Vary: staticValue('Origin') }),
-            'Access-Control-Expose-Headers': staticValue(CORS_EXPOSE_HEADERS.join(', ')),
-          };
-    for (const def of GATEWAY_RESPONSES) this.addGatewayResponse(def, corsHeaders);
+    // Headers and bodies come from lambdas/core/gateway-responses.ts, the local gateway's definitions: Cache-Control
+    // no-store on every one, and CORS headers only when exactly one origin is configured — a gateway response is
+    // static and cannot pick the request's origin out of several (lambdas/core/cors.ts, staticCorsHeaders).
+    for (const def of GATEWAY_RESPONSES) this.addGatewayResponse(def, origins);
 
     // --- WAF -------------------------------------------------------------------------------------------------------
     new CfnWebACLAssociation(this, 'WafAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: props.webAclArn });
@@ -273,19 +266,15 @@ export class ApiStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Gatehouse API base URL (routes start with /health, /v1/…)' });
   }
 
-  private addGatewayResponse(def: GatewayResponseDefinition, corsHeaders: Record<string, string>): void {
+  private addGatewayResponse(def: GatewayResponseDefinition, corsOrigins: readonly string[]): void {
     const body = gatewayResponseBody(def, '$context.requestId');
     // The template is VTL: no other `$` or `#` may reach it from the static text.
     if (/[#$]/.test(body.replace('$context.requestId', ''))) throw new Error(`Gateway response ${def.type} text would be read as VTL`);
     this.api.addGatewayResponse(`Response-${def.type}`, {
       type: ResponseType.of(def.type),
       statusCode: String(def.status),
-      responseHeaders: {
-        'Content-Type': staticValue(PROBLEM_CONTENT_TYPE),
-        'Cache-Control': staticValue('no-store'),
-        ...Object.fromEntries(Object.entries(def.headers).map(([name, value]) => [name, staticValue(value)])),
-        ...corsHeaders,
-      },
+      // Static values only: never `method.request.header.…`, which would copy client input into the response.
+      responseHeaders: Object.fromEntries(Object.entries(gatewayResponseHeaders(def, corsOrigins)).map(([name, value]) => [name, staticValue(value)])),
       templates: { 'application/json': body },
     });
   }

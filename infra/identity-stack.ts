@@ -161,6 +161,8 @@ export class IdentityStack extends Stack {
       userPoolId: this.userPool.userPoolId,
       clientIds: [this.peopleClient.userPoolClientId, this.machineClient.userPoolClientId],
       tokenUse: 'access',
+      // Only `<this id>/<scope>` counts as a Gatehouse scope: another resource server's `x/keys:write` does not.
+      resourceServerId: RESOURCE_SERVER_ID,
     });
 
     // The JWKS mirror (see the file comment). Outside the VPC by design; its only data permission is writing JWKS items.

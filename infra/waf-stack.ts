@@ -8,15 +8,25 @@
  *    would block exactly them.
  * 3. Rate per client IP (rateLimitPerIp per rateLimitWindowSeconds).
  * 4. Rate per credential: one rule keyed on the `Authorization` header, one on `X-API-Key` (rateLimitPerCredential),
- *    each value lower-cased and white-space-collapsed first ({@link CREDENTIAL_KEY_TRANSFORMATIONS}). WAF does not
- *    count a request that lacks the key header, so rule 3 stays beside them for anonymous floods. The two rules count
- *    separately: a client that alternates the same key between the two headers gets twice the limit (WAF cannot key
- *    one rule on "whichever header is present"); the per-IP rule and stage throttling still bound it.
+ *    each value transformed first by {@link CREDENTIAL_KEY_TRANSFORMATIONS} (LOWERCASE, then COMPRESS_WHITE_SPACE:
+ *    every spelling of `Bearer <credential>` is one key, and any run of padding — spaces, tabs, NBSP — counts as one
+ *    space). WAF does not count a request that lacks the key header, so rule 3 stays beside them for anonymous
+ *    floods. What WAF cannot do, so the deployed limit is looser than one budget per credential:
+ *    - one rule cannot key on "whichever credential header is present" (a request missing any custom key is not
+ *      counted), and counts of two rules never add up, so an API key sent alternately as `Authorization: Bearer K`
+ *      and `X-API-Key: K` has two budgets;
+ *    - CloudFormation offers no TRIM transformation, so padding the authorizer ignores around an X-API-Key value
+ *      (a non-breaking space: HTTP itself strips spaces and tabs around a header value) makes up to four keys of one
+ *      API key: bare, padded before, after, or on both sides.
+ *    An API key therefore gets at most 5 × rateLimitPerCredential requests per window (2 × once the authorizer
+ *    refuses such padding), a JWT (Authorization only) 1 ×; the per-IP rule and stage throttling bound both. The
+ *    local gateway keeps exactly one budget per credential (local/gateway/waf.ts).
  * 5. AWSManagedRulesKnownBadInputsRuleSet — Log4Shell, Java deserialisation and similar payloads.
  * 6. AWSManagedRulesCommonRuleSet — OWASP-style checks. Its SizeRestrictions_BODY rule is set to COUNT: it blocks
  *    bodies over 8 KB, while the API accepts up to maxBodyBytes (1 MiB by default) and enforces that limit itself.
  *
- * Rate blocks answer 429 in the error envelope with Retry-After (CONTRACT §5). Two limits of WAF apply:
+ * Rate blocks answer 429 in the error envelope with Retry-After (CONTRACT §5), Cache-Control no-store and the static
+ * CORS headers of lambdas/core/cors.ts (one configured origin: that origin; several: none). Two limits of WAF apply:
  * - custom response bodies are static, so the body's requestId is a fixed placeholder ({@link WAF_REQUEST_ID});
  * - WAF forbids a custom Content-Type header and sets it from the body's type, so these 429s are
  *   `application/json` (the body is still the problem document); every other error is `application/problem+json`.
@@ -29,7 +39,7 @@ import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnLoggingConfiguration, CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import { gatewayResponseBody, WAF_RATE_LIMITED } from '../lambdas/core/gateway-responses.js';
+import { gatewayResponseBody, WAF_RATE_LIMITED, wafRateLimitedHeaders } from '../lambdas/core/gateway-responses.js';
 import { CREDENTIAL_HEADERS, CREDENTIAL_KEY_TRANSFORMATIONS, WAF_RATE_RULES, WAF_REQUEST_ID, type WafRateRuleDefinition } from '../lambdas/core/waf-rules.js';
 import { retention, type GatehouseConfig } from './config.js';
 
@@ -41,6 +51,16 @@ export const MANAGED_RULE_GROUPS = [
   { name: 'AWSManagedRulesKnownBadInputsRuleSet', countOnly: [] },
   { name: 'AWSManagedRulesCommonRuleSet', countOnly: ['SizeRestrictions_BODY'] },
 ] as const;
+
+/** WAF's CustomHTTPHeader limits: names `^[a-zA-Z0-9._$-]{1,64}$`, values of 1 to 255 characters. */
+function customHeaders(headers: Readonly<Record<string, string>>): CfnWebACL.CustomHTTPHeaderProperty[] {
+  return Object.entries(headers).map(([name, value]) => {
+    if (!/^[a-zA-Z0-9._$-]{1,64}$/.test(name) || value.length < 1 || value.length > 255) {
+      throw new Error(`WAF cannot send the response header ${name}: ${value}`);
+    }
+    return { name, value };
+  });
+}
 
 export interface WafStackProps extends StackProps {
   readonly config: GatehouseConfig;
@@ -59,7 +79,7 @@ export class WafStack extends Stack {
         customResponse: {
           responseCode: WAF_RATE_LIMITED.status,
           customResponseBodyKey: WAF_RATE_LIMITED.customResponseBodyKey,
-          responseHeaders: [{ name: 'Retry-After', value: String(WAF_RATE_LIMITED.retryAfterSeconds) }],
+          responseHeaders: customHeaders(wafRateLimitedHeaders(settings.corsOrigins)),
         },
       },
     };

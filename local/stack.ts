@@ -297,9 +297,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pepperSource = new StaticPepperSource(pepper);
 
     // --- The authorizer, wired exactly as in Lambda (wiring.ts), plus the local OIDC issuer ---------------
+    // Its tokens carry Cognito-style `<resourceServerId>/<scope>` scopes; only that prefix counts (scopes.ts).
     const [localIssuer] = readSettings(['oidcIssuers'], {
       GATEHOUSE_OIDC_ISSUERS: JSON.stringify([
-        { issuer: oidc.issuer, jwksUri: oidc.jwksUri, audience: null, clientIds: [oidc.machineClient.clientId, oidc.loginClient.clientId], tokenUse: 'access' },
+        {
+          issuer: oidc.issuer,
+          jwksUri: oidc.jwksUri,
+          audience: null,
+          clientIds: [oidc.machineClient.clientId, oidc.loginClient.clientId],
+          tokenUse: 'access',
+          scopePrefix: `${oidc.resourceServerId}/`,
+        },
       ]),
     }).oidcIssuers;
     const authorizerLogger = createLogger('gatehouse-authorizer');

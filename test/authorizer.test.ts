@@ -51,6 +51,8 @@ function oidcIssuerConfig(): OidcIssuerConfig {
     clientIds: [oidc.config.machineClient.clientId, oidc.config.loginClient.clientId],
     tokenUse: 'access',
     ...DEFAULT_CLAIMS,
+    // The provider's tokens carry `gatehouse/<scope>`; only the configured prefix counts (security review 11.11).
+    scopePrefix: `${oidc.config.resourceServerId}/`,
   };
 }
 
@@ -265,10 +267,12 @@ describe('Cognito user-pool tokens', () => {
   });
 
   it('maps resource-server scopes of a machine token; an unscoped route stays allowed', async () => {
+    // Security review 11.11: only the pool's resource server (`gatehouse/`) counts; `other/keys:write` is another
+    // API's scope (this test used to expect it as keys:write).
     const claims = cognitoAccessClaims({ issuer: POOL_ISSUER, clientId: POOL_CLIENT, sub: POOL_CLIENT, scope: 'gatehouse/items:read other/keys:write' });
     delete claims.username;
     const result = await harness().decide(authorizerEvent({ headers: { Authorization: `Bearer ${token(claims)}` } }));
-    expect(result.context).toMatchObject({ tenant: POOL_CLIENT, scopes: 'keys:write items:read' });
+    expect(result.context).toMatchObject({ tenant: POOL_CLIENT, scopes: 'items:read' });
   });
 
   it.each([
@@ -417,7 +421,9 @@ describe('modes (CONTRACT §6)', () => {
     const refused = await h.decide(authorizerEvent({ headers: { 'X-API-Key': generateApiKey('test').key } }));
     for (const result of [missing, refused]) {
       expect(result.context).toMatchObject({ principalId: 'anonymous', tenant: 'anonymous', authMethod: 'anonymous' });
-      expect(allowedRoutes(result)).toEqual(expectedRoutes(ALL_SCOPES.filter((s) => s !== 'audit:read')));
+      // The harness hands it every scope but audit:read; the credential scopes are never the anonymous
+      // principal's (security review 11.2), so they are dropped.
+      expect(allowedRoutes(result)).toEqual(expectedRoutes(ALL_SCOPES.filter((s) => s !== 'audit:read' && s !== 'keys:read' && s !== 'keys:write')));
     }
     expect(h.refusals.map((r) => [r.reason, r.outcome])).toEqual([
       ['missing', 'allowed_anonymous'],

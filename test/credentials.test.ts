@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateApiKey } from '../lambdas/core/api-key.js';
+import { generateApiKey, parseApiKey } from '../lambdas/core/api-key.js';
 import { extractCredential, MAX_CREDENTIAL_BYTES } from '../lambdas/core/credentials.js';
 
 const key = generateApiKey('test').key;
@@ -13,6 +13,21 @@ describe('credential extraction (CONTRACT §1)', () => {
     expect(extractCredential({ 'X-API-Key': key })).toEqual({ kind: 'api_key', value: key });
     expect(extractCredential({ 'x-api-key': key })).toEqual({ kind: 'api_key', value: key });
     expect(extractCredential({ 'X-Api-KEY': ` ${key} ` })).toEqual({ kind: 'api_key', value: key });
+  });
+
+  it('finding 11.10: only HTTP white space (space, tab) is trimmed; a key padded with NBSP or other Unicode spaces is refused', () => {
+    expect(extractCredential({ 'X-API-Key': `\t${key} ` })).toEqual({ kind: 'api_key', value: key });
+    // Refused here, or passed on with the padding kept (the key's format check then refuses it without a store read):
+    // never turned into the bare key.
+    const neverTheBareKey = (headers: Record<string, string>) => {
+      const result = extractCredential(headers);
+      return result.kind === 'refused' || !('value' in result) || (result.value !== key && parseApiKey(result.value).ok === false);
+    };
+    for (const pad of ['\u00a0', '\u2003', '\u3000', '\ufeff']) {
+      expect(neverTheBareKey({ 'X-API-Key': `${pad}${key}` }), JSON.stringify(pad)).toBe(true);
+      expect(neverTheBareKey({ 'X-API-Key': `${key}${pad}` }), JSON.stringify(pad)).toBe(true);
+      expect(neverTheBareKey({ Authorization: `Bearer ${key}${pad}` }), JSON.stringify(pad)).toBe(true);
+    }
   });
 
   it('tells a JWT from a key by its shape', () => {

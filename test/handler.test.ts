@@ -82,7 +82,7 @@ describe('authorizer Lambda handler', () => {
     await writeJwks(dynamo.doc, dynamo.tableName, jwksUri, JSON.stringify({ keys: [signer.jwk] }), new Date().toISOString());
     const handler = await freshHandler({
       GATEHOUSE_JWKS_SOURCE: 'store',
-      GATEHOUSE_OIDC_ISSUERS: JSON.stringify([{ issuer, jwksUri, clientIds: ['m2m'] }]),
+      GATEHOUSE_OIDC_ISSUERS: JSON.stringify([{ issuer, jwksUri, clientIds: ['m2m'], scopePrefix: 'gatehouse/' }]),
     });
     const claims = { iss: issuer, sub: 'm2m', client_id: 'm2m', token_use: 'access', scope: 'gatehouse/items:read', exp: Math.floor(Date.now() / 1000) + 60 };
     const result = await handler(authorizerEvent({ headers: { Authorization: `Bearer ${signRs256({ alg: 'RS256', kid: signer.kid }, claims, signer.privateKey)}` } }));

@@ -45,6 +45,7 @@ const issuerConfig = (): OidcIssuerConfig => ({
   scopeClaim: 'scope',
   groupsClaim: 'cognito:groups',
   tenantClaim: 'custom:tenant',
+  scopePrefix: 'gatehouse/',
 });
 const tokenFor = (key: TestSigningKey) =>
   signRs256({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, cognitoAccessClaims({ issuer, clientId: CLIENT_ID, scope: 'gatehouse/items:read', extra: { username: undefined } }), key.privateKey);

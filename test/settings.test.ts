@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lambdas/core/errors.js';
-import { readSettings } from '../lambdas/core/settings.js';
+import { MAX_BODY_BYTES_LIMIT, readSettings } from '../lambdas/core/settings.js';
 import { readAuthorizerSettings } from '../lambdas/authorizer/wiring.js';
 
 describe('settings', () => {
-  it('applies defaults: enforce, live keys, anonymous scopes all but audit:read, cache TTL within 5 s', () => {
+  it('applies defaults: enforce, live keys, anonymous scopes all but audit:read and the credential scopes, cache TTL within 5 s', () => {
     const s = readAuthorizerSettings({});
     expect(s.authMode).toBe('enforce');
     expect(s.keyEnvironment).toBe('live');
-    expect(s.anonymousScopes).toEqual(['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read']);
+    // Security review 11.2: the anonymous principal never holds keys:read or keys:write (was: all but audit:read).
+    expect(s.anonymousScopes).toEqual(['items:read', 'items:write', 'usage:read']);
     expect(s.cacheTtlSeconds).toBeLessThanOrEqual(5);
     expect(s.oidcIssuers).toEqual([]);
     expect(s.cognito).toBeNull();
@@ -33,6 +34,10 @@ describe('settings', () => {
     ['GATEHOUSE_AUTH_MODE', 'permissive', /GATEHOUSE_AUTH_MODE: expected enforce, audit or off/],
     ['GATEHOUSE_CACHE_TTL_SECONDS', '30', /GATEHOUSE_CACHE_TTL_SECONDS: expected an integer from 0 to 5/],
     ['GATEHOUSE_ANONYMOUS_SCOPES', 'items:read admin', /GATEHOUSE_ANONYMOUS_SCOPES/],
+    ['GATEHOUSE_ANONYMOUS_SCOPES', 'items:read keys:write', /GATEHOUSE_ANONYMOUS_SCOPES: .*never keys:read or keys:write/],
+    ['GATEHOUSE_OIDC_ISSUERS', JSON.stringify([{ issuer: 'https://a.example', jwksUri: 'https://a.example/jwks', audience: ['x'], tenantPrefix: `${'p'.repeat(200)}|` }]), /GATEHOUSE_OIDC_ISSUERS.*tenantPrefix/],
+    ['GATEHOUSE_OIDC_ISSUERS', JSON.stringify([{ issuer: 'https://a.example', jwksUri: 'https://a.example/jwks', audience: ['x'], scopePrefix: '' }]), /GATEHOUSE_OIDC_ISSUERS.*scopePrefix/],
+    ['GATEHOUSE_COGNITO', JSON.stringify({ userPoolId: 'eu-west-1_AbCdEf123', clientIds: ['x'], resourceServerId: 'has "quotes"' }), /GATEHOUSE_COGNITO.*resourceServerId/],
     ['GATEHOUSE_OIDC_ISSUERS', '{not json', /GATEHOUSE_OIDC_ISSUERS.*not valid JSON/],
     ['GATEHOUSE_OIDC_ISSUERS', JSON.stringify([{ issuer: 'https://a.example', jwksUri: 'http://a.example/jwks', audience: ['x'] }]), /jwksUri must be https/],
     ['GATEHOUSE_OIDC_ISSUERS', JSON.stringify([{ issuer: 'https://a.example', jwksUri: 'https://a.example/jwks' }]), /audience or clientIds/],
@@ -48,5 +53,12 @@ describe('settings', () => {
       GATEHOUSE_OIDC_ISSUERS: JSON.stringify([{ issuer: 'http://127.0.0.1:9/', jwksUri: 'http://127.0.0.1:9/jwks', clientIds: ['c'] }]),
     });
     expect(s.oidcIssuers[0]).toMatchObject({ tokenUse: 'access', scopeClaim: 'scope', groupsClaim: 'cognito:groups', audience: null });
+  });
+});
+
+describe('finding 11.12 (class): the body limit cannot promise what Lambda refuses', () => {
+  it('GATEHOUSE_MAX_BODY_BYTES above 3 MiB is refused at load, naming the reason', () => {
+    expect(() => readSettings(['maxBodyBytes'], { GATEHOUSE_MAX_BODY_BYTES: String(MAX_BODY_BYTES_LIMIT + 1) })).toThrow(/GATEHOUSE_MAX_BODY_BYTES.*6 MB invoke limit/);
+    expect(readSettings(['maxBodyBytes'], { GATEHOUSE_MAX_BODY_BYTES: String(MAX_BODY_BYTES_LIMIT) }).maxBodyBytes).toBe(MAX_BODY_BYTES_LIMIT);
   });
 });

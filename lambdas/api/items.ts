@@ -12,12 +12,16 @@
  * - Preconditions are evaluated only against an existing item: PUT or DELETE of an absent item is 404 with or
  *   without If-Match (RFC 9110 §13.2.1: preconditions are ignored when the response would otherwise not be 2xx).
  * - Ids are server-generated UUIDs; PUT replaces an existing item and never creates one.
+ * - A list page ends at `limit` items or at the response byte budget, whichever comes first (http/byte-budget.ts):
+ *   up to 100 items of up to 350 KiB each would be far over Lambda's 6 MB response limit. `nextToken` then
+ *   continues from the first item not returned. One item always fits a page (item-store's MAX_ITEM_BYTES).
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { GatehouseError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { ExpectedVersion, Item } from '../core/item-store.js';
 import { createApiHandler } from './http/api-handler.js';
+import { ByteBudget } from './http/byte-budget.js';
 import { json, noContent, type ApiRequest, type ApiResponse } from './http/types.js';
 import { createItemBody, itemIdSchema, listItemsQuery, replaceItemBody } from './schemas/items.js';
 import { lambdaEntry, type Services } from './services.js';
@@ -102,7 +106,12 @@ export function createItemsHandler(services: Services) {
         query: listItemsQuery,
         async handle(req: ApiRequest & { queryParams: z.output<typeof listItemsQuery> }) {
           const { limit, nextToken } = req.queryParams;
-          const page = await items.list(req.principal.tenant, { limit, ...(nextToken === undefined ? {} : { nextToken }) });
+          const budget = new ByteBudget();
+          const page = await items.list(req.principal.tenant, {
+            limit,
+            ...(nextToken === undefined ? {} : { nextToken }),
+            fits: (item) => budget.tryAdd(itemView(item)),
+          });
           return json(200, { items: page.items.map(itemView), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
         },
       },

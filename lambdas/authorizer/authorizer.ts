@@ -14,7 +14,7 @@ import type { KeyVerification } from '../core/key-verifier.js';
 import type { Log } from '../core/log.js';
 import { buildPolicy } from '../core/policy.js';
 import { anonymousPrincipal, principalToContext, type Principal } from '../core/principal.js';
-import type { Scope } from '../core/scopes.js';
+import { isCredentialScope, type Scope } from '../core/scopes.js';
 import type { AuthMode } from '../core/settings.js';
 import type { TokenVerification } from '../core/token-verifier.js';
 
@@ -23,7 +23,10 @@ export interface RefusalEvent {
   readonly reason: string;
   readonly credentialKind: CredentialKind | 'none' | 'unknown';
   readonly keyId?: string;
-  /** Owner of the key the credential named, when the store was read. */
+  /**
+   * Owner of the stored key the credential named: present exactly when the store was read and held that key (the
+   * system tenant for a key in a reserved tenant). The audit trail keeps these apart from junk (refusal-recorder.ts).
+   */
   readonly tenant?: string;
   readonly sourceIp?: string;
   readonly method: string;
@@ -52,7 +55,9 @@ export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<AP
 export const UNAUTHORIZED = 'Unauthorized';
 
 export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
-  const anonymous = anonymousPrincipal(deps.anonymousScopes);
+  // Settings refuse credential scopes for the anonymous principal at load; dependencies built any other way
+  // (tests, embedders) get the same rule here: an unauthenticated caller never reads or mints keys.
+  const anonymous = anonymousPrincipal(deps.anonymousScopes.filter((s) => !isCredentialScope(s)));
 
   const allow = (principal: Principal, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult =>
     buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, context: principalToContext(principal) });

@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { QueryCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventInput, type AuditEventType, type AuditSink } from './audit.js';
 import { DependencyError, ValidationError } from './errors.js';
+import { CANONICAL_INSTANT_PATTERN, canonicalInstant } from './instant.js';
 import { redact } from './redact.js';
 import { GSI1, TTL_ATTRIBUTE } from './table.js';
 
@@ -58,7 +59,11 @@ export function newEventId(atMs: number): string {
   return time + rand;
 }
 
-const SK_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9A-HJKMNP-TV-Z]{26}$/;
+/**
+ * Keys and windows are compared as strings, so only canonical instants (instant.ts) are keyed by: before request
+ * instants were bounded, a `+010000-…` window made DynamoDB refuse the query (a 503).
+ */
+const SK_SHAPE = new RegExp(`^${CANONICAL_INSTANT_PATTERN}#[0-9A-HJKMNP-TV-Z]{26}$`);
 const DAY_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface AuditStoreOptions {
@@ -121,9 +126,18 @@ function invalidToken(): ValidationError {
 }
 
 function toIso(value: string, field: string): string {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ValidationError(`Invalid query string: ${field}.`, [{ field, message: 'not an ISO 8601 time' }]);
-  return new Date(ms).toISOString();
+  const iso = canonicalInstant(Date.parse(value));
+  if (iso === undefined) throw new ValidationError(`Invalid query string: ${field}.`, [{ field, message: 'not an ISO 8601 time within years 0000–9999' }]);
+  return iso;
+}
+
+/** Why a window of canonical instants is unusable: from not before to, or longer than the limit. */
+function windowProblem(from: string, to: string): 'order' | 'span' | undefined {
+  const fromMs = Date.parse(from);
+  const toMs = Date.parse(to);
+  if (fromMs >= toMs) return 'order';
+  if (toMs - fromMs > MAX_AUDIT_RANGE_DAYS * DAY_MS) return 'span';
+  return undefined;
 }
 
 function toEvent(item: Record<string, unknown>): AuditEvent {
@@ -154,8 +168,9 @@ export class AuditStore implements AuditSink {
 
   async record(input: AuditEventInput): Promise<AuditEvent> {
     const atMs = input.at === undefined ? this.now() : Date.parse(input.at);
-    if (Number.isNaN(atMs)) throw new Error(`audit event time is not ISO 8601: ${input.at}`);
-    const at = new Date(atMs).toISOString();
+    const at = canonicalInstant(atMs);
+    // Writers pass our own clock or ISO times they made; an event no window could ever find is a bug, not data.
+    if (at === undefined) throw new Error(`audit event time is not an ISO 8601 instant within years 0000–9999: ${input.at}`);
     const id = newEventId(atMs);
     // Second net: whatever a writer put in, no credential-shaped text is stored. Type, tenant and time are ours.
     const { type, tenant: _tenant, at: _at, ...rest } = input;
@@ -242,16 +257,19 @@ export class AuditStore implements AuditSink {
 
   /** Applies the defaults (to = now, from = to − 24 h) and checks from < to and the 31-day limit. */
   resolveWindow(fromInput: string | undefined, toInput: string | undefined): { from: string; to: string } {
-    const toMs = toInput === undefined ? this.now() : Date.parse(toIso(toInput, 'to'));
-    const fromMs = fromInput === undefined ? toMs - DEFAULT_AUDIT_RANGE_MS : Date.parse(toIso(fromInput, 'from'));
-    if (fromMs >= toMs) throw new ValidationError('Invalid query string: from.', [{ field: 'from', message: 'must be earlier than to' }]);
-    if (toMs - fromMs > MAX_AUDIT_RANGE_DAYS * DAY_MS) {
+    const to = toIso(toInput === undefined ? new Date(this.now()).toISOString() : toInput, 'to');
+    const toMs = Date.parse(to);
+    const from = fromInput === undefined ? canonicalInstant(toMs - DEFAULT_AUDIT_RANGE_MS) : toIso(fromInput, 'from');
+    if (from === undefined) throw new ValidationError('Invalid query string: to.', [{ field: 'to', message: 'too early to look back from' }]);
+    const problem = windowProblem(from, to);
+    if (problem === 'order') throw new ValidationError('Invalid query string: from.', [{ field: 'from', message: 'must be earlier than to' }]);
+    if (problem === 'span') {
       throw new ValidationError('Invalid query string: from, to.', [
         { field: 'from', message: `the range from..to may span at most ${MAX_AUDIT_RANGE_DAYS} days` },
         { field: 'to', message: `the range from..to may span at most ${MAX_AUDIT_RANGE_DAYS} days` },
       ]);
     }
-    return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+    return { from, to };
   }
 
   private decodeToken(raw: string): TokenBody {
@@ -263,7 +281,7 @@ export class AuditStore implements AuditSink {
       throw invalidToken();
     }
     const t = parsed as Partial<TokenBody> | null;
-    const isIso = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(Date.parse(v)).toISOString() === v;
+    const isIso = (v: unknown): v is string => typeof v === 'string' && canonicalInstant(Date.parse(v)) === v;
     if (
       !t ||
       typeof t !== 'object' ||
@@ -271,6 +289,8 @@ export class AuditStore implements AuditSink {
       typeof t.s !== 'string' ||
       !isIso(t.f) ||
       !isIso(t.t) ||
+      // A token carries only windows this API would have resolved: a forged one cannot widen or invert it.
+      windowProblem(t.f, t.t) !== undefined ||
       !Array.isArray(t.y) ||
       !t.y.every((y) => (AUDIT_EVENT_TYPES as readonly unknown[]).includes(y)) ||
       !t.p ||

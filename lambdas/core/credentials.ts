@@ -78,7 +78,9 @@ export function extractCredential(headers: HeaderMap, multiValueHeaders?: MultiH
     if (!match) return { kind: 'refused', reason: 'unsupported_scheme' };
     fromAuthorization = match[1];
   }
-  const fromApiKey = apiKey.value?.trim();
+  // HTTP's optional white space only (RFC 9110 §5.6.3): String.trim would also strip NBSP and other Unicode spaces,
+  // so one key padded differently would be a fresh rate-limit key to WAF (which cannot trim) yet still accepted.
+  const fromApiKey = apiKey.value?.replace(/^[ \t]+|[ \t]+$/g, '');
 
   if (fromAuthorization === undefined && (fromApiKey === undefined || fromApiKey === '')) {
     // Present but blank headers are a refused credential, not an absent one.

@@ -1,9 +1,11 @@
 /**
- * The envelope (CONTRACT §4) for answers API Gateway and WAF give themselves, before or instead of a handler.
- * CDK deploys these as gateway responses and WAF custom responses; the local gateway answers with the very same
- * definitions. API Gateway's gateway responses are static templates: only `$context.requestId` varies.
+ * The envelope (CONTRACT §4) for answers API Gateway and WAF give themselves, before or instead of a handler, with
+ * every header they carry. CDK deploys these as gateway responses and WAF custom responses; the local gateway
+ * answers with the very same definitions. API Gateway's gateway responses are static templates: only
+ * `$context.requestId` varies; WAF's custom responses are wholly static.
  */
-import { ERROR_CODES, problemType, type ErrorCode, WWW_AUTHENTICATE_401, WWW_AUTHENTICATE_403_SCOPE } from './errors.js';
+import { staticCorsHeaders } from './cors.js';
+import { ERROR_CODES, PROBLEM_CONTENT_TYPE, problemType, type ErrorCode, WWW_AUTHENTICATE_401, WWW_AUTHENTICATE_403_SCOPE } from './errors.js';
 
 export type GatewayResponseType =
   | 'UNAUTHORIZED'
@@ -86,6 +88,19 @@ export function gatewayResponseBody(definition: Pick<GatewayResponseDefinition, 
   return JSON.stringify({ type: problemType(definition.code), title, status: definition.status, detail: definition.detail, code: definition.code, requestId });
 }
 
+/**
+ * Headers every answer the gateway or WAF makes itself carries: never stored by a cache (an error, and the
+ * Retry-After in it, is about this moment), and the static CORS headers ({@link staticCorsHeaders}).
+ */
+export function gatewayMadeHeaders(corsOrigins: readonly string[]): Record<string, string> {
+  return { 'Cache-Control': 'no-store', ...staticCorsHeaders(corsOrigins) };
+}
+
+/** Every header of a gateway response, as CDK deploys it and the local gateway sends it. */
+export function gatewayResponseHeaders(definition: Pick<GatewayResponseDefinition, 'headers'>, corsOrigins: readonly string[]): Record<string, string> {
+  return { 'Content-Type': PROBLEM_CONTENT_TYPE, ...gatewayMadeHeaders(corsOrigins), ...definition.headers };
+}
+
 /** WAF rate-rule blocks: 429 in the envelope. WAF bodies are static, so the request id is WAF's own header. */
 export const WAF_RATE_LIMITED = {
   status: 429,
@@ -95,3 +110,11 @@ export const WAF_RATE_LIMITED = {
   retryAfterSeconds: 10,
   customResponseBodyKey: 'gatehouse-rate-limited',
 };
+
+/**
+ * The headers of the WAF 429, as the web ACL's custom response deploys them. No Content-Type: WAF refuses a custom
+ * one and derives `application/json` from the body's type.
+ */
+export function wafRateLimitedHeaders(corsOrigins: readonly string[]): Record<string, string> {
+  return { 'Retry-After': String(WAF_RATE_LIMITED.retryAfterSeconds), ...gatewayMadeHeaders(corsOrigins) };
+}

@@ -2,8 +2,16 @@
  * The sample resource's store: tenant-isolated items with optimistic concurrency, on the single table
  * (README "Data model").
  *
- * Item: `pk = TENANT#<tenant>#ITEMS`, `sk = ITEM#<itemId>`; attributes id, tenant, name, data (a JSON object),
- * version (integer from 1, +1 on every replace), createdAt, updatedAt, createdBy, plus `entity = item`.
+ * Item: `pk = TENANT#<tenant>#ITEMS`, `sk = ITEM#<itemId>`; attributes id, tenant, name, dataJson (the data object
+ * as JSON text), version (integer from 1, +1 on every replace), createdAt, updatedAt, createdBy, plus `entity = item`.
+ *
+ * Why `data` is stored as JSON text rather than as a DynamoDB map: the SDK's marshaller (@aws-sdk/util-dynamodb)
+ * picks a DynamoDB type by reading `value.constructor.name` and copies members with `map[key] = …`, so client data
+ * with a `constructor` member was refused (a 503) or silently stored as something else (`{"constructor":{"name":
+ * "String"}}` became the string "[object Object]"), and a `__proto__` member vanished or broke the request. JSON text
+ * goes through no such path: what was written is what is read, byte for byte as JSON, member order included (a
+ * DynamoDB map keeps no order). Items written before this change hold `data` as a map; they are read as before,
+ * and their next replace rewrites them as text (see {@link decodeItemData}). Nothing queries inside `data`.
  *
  * Tenant isolation is by key construction, never by a filter: every method takes the caller's tenant and builds the
  * partition key from it, so another tenant's item is simply not in the partition being read or written. Listing is
@@ -18,6 +26,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyError, GatehouseError, ValidationError } from './errors.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
 
 export const tenantItemsPk = (tenant: string): string => `TENANT#${tenant}#ITEMS`;
 export const ITEM_SK_PREFIX = 'ITEM#';
@@ -27,11 +36,16 @@ export const ITEM_PAGE_LIMIT = { min: 1, max: 100, default: 25 } as const;
 
 /**
  * Largest item accepted, in bytes, measured both as JSON and as DynamoDB counts item size (whichever is larger).
- * DynamoDB's hard limit is 400 KB; the margin keeps a refusal a clean 413 instead of a store error.
+ * DynamoDB's hard limit is 400 KB; the margin keeps a refusal a clean 413 instead of a store error. It also bounds
+ * every item response whatever GATEHOUSE_MAX_BODY_BYTES allows: one item's JSON, escaped once more in the Lambda
+ * invoke payload, is at most twice this (700 KiB), far below the 6 MB response limit and the list page budget.
  */
 export const MAX_ITEM_BYTES = 350 * 1024;
 
-/** DynamoDB stores documents at most 32 levels deep; `data` itself is one level below the item. */
+/**
+ * How deeply `data` may nest. It came from DynamoDB's 32-level document limit, which no longer applies to data
+ * stored as JSON text; it is kept because it is part of what the API accepts and bounds validation's recursion.
+ */
 export const MAX_DATA_DEPTH = 30;
 
 export type ItemData = Record<string, unknown>;
@@ -100,31 +114,13 @@ export class ItemExistsError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Page tokens: base64url(JSON {"v":1,"after":"<item id>"}). Only the last item id travels; never a tenant or a key.
+// Page tokens carry the last item id (see page-token.ts).
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TOKEN_RE = /^[A-Za-z0-9_-]{1,256}$/;
-
-export function encodeItemPageToken(afterId: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, after: afterId }), 'utf8').toString('base64url');
-}
+export const encodeItemPageToken = (afterId: string): string => encodePageToken(afterId);
 
 /** The item id a page token continues after, or undefined when the token is not one this store minted. */
-export function decodeItemPageToken(token: string): string | undefined {
-  if (!TOKEN_RE.test(token)) return undefined;
-  const bytes = Buffer.from(token, 'base64url');
-  if (bytes.toString('base64url') !== token) return undefined; // not canonical: not ours
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { v, after, ...rest } = parsed as Record<string, unknown>;
-  if (v !== 1 || typeof after !== 'string' || !UUID_RE.test(after) || Object.keys(rest).length > 0) return undefined;
-  return after;
-}
+export const decodeItemPageToken = (token: string): string | undefined => decodePageToken(token, (id) => UUID_RE.test(id));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Size: DynamoDB's own accounting (attribute names + values; numbers by significant digits; 3 bytes per list or
@@ -163,8 +159,14 @@ function dynamoItemSize(item: Record<string, unknown>): number {
 /** Room left for the attributes a replace does not rewrite (createdBy, createdAt, …). */
 const UNCHANGED_ATTRIBUTES_ALLOWANCE = 2048;
 
-function assertFits(item: Record<string, unknown>, allowance = 0): void {
-  const size = Math.max(utf8(JSON.stringify(item)), dynamoItemSize(item)) + allowance;
+/**
+ * Refuses a stored item (with its data as JSON text in `dataJson`) larger than MAX_ITEM_BYTES either as DynamoDB
+ * counts it or as its JSON (the data text counted as it will appear in a response, not escaped as a string).
+ */
+function assertFits(stored: Record<string, unknown> & { dataJson: string }, allowance = 0): void {
+  const { dataJson, ...rest } = stored;
+  const asJson = utf8(JSON.stringify(rest)) + utf8(dataJson);
+  const size = Math.max(asJson, dynamoItemSize(stored)) + allowance;
   if (size > MAX_ITEM_BYTES) throw new ItemTooLargeError();
 }
 
@@ -174,12 +176,24 @@ function isItemTooLarge(error: unknown): boolean {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The stored form of an item's data: its JSON text (see the file comment). */
+export const encodeItemData = (data: ItemData): string => JSON.stringify(data);
+
+/**
+ * An item's data from its stored attributes: the JSON text in `dataJson`, or, for an item written before data was
+ * stored as text, the DynamoDB map in `data`.
+ */
+export function decodeItemData(raw: Record<string, unknown>): ItemData {
+  if (typeof raw.dataJson === 'string') return JSON.parse(raw.dataJson) as ItemData;
+  return (raw.data ?? {}) as ItemData;
+}
+
 export function toItem(raw: Record<string, unknown>): Item {
   return {
     id: raw.id as string,
     tenant: raw.tenant as string,
     name: raw.name as string,
-    data: (raw.data ?? {}) as ItemData,
+    data: decodeItemData(raw),
     version: raw.version as number,
     createdAt: raw.createdAt as string,
     updatedAt: raw.updatedAt as string,
@@ -221,7 +235,8 @@ export class ItemStore {
       updatedAt: input.createdAt,
       createdBy: input.createdBy,
     };
-    const stored = { ...key(item.tenant, item.id), entity: 'item', ...item };
+    const { data, ...attributes } = item;
+    const stored = { ...key(item.tenant, item.id), entity: 'item', ...attributes, dataJson: encodeItemData(data) };
     assertFits(stored);
     try {
       await this.doc.send(
@@ -237,20 +252,26 @@ export class ItemStore {
 
   /** One strongly consistent read; undefined when the tenant has no such item (another tenant's looks absent). */
   async get(tenant: string, id: string): Promise<Item | undefined> {
+    let raw: Record<string, unknown> | undefined;
     try {
-      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key(tenant, id), ConsistentRead: true }));
-      return out.Item ? toItem(out.Item) : undefined;
+      raw = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key(tenant, id), ConsistentRead: true }))).Item;
     } catch (error) {
       throw new DependencyError('item-store', error);
     }
+    return raw ? toItem(raw) : undefined;
   }
 
   /**
    * One page of the tenant's items in id order. `limit` is clamped to 1–100 (default 25). A `nextToken` that this
    * store did not mint is refused with a ValidationError naming `nextToken`. No trailing empty page: a token is
    * returned only when at least one more item exists.
+   *
+   * `fits`, when given, is asked about each item in order and the page ends before the first it refuses (the
+   * handler's response byte budget); the token then continues from that item. Reading stops there too, so a page
+   * of large items never reads more than it returns. The first item of a page must fit: a page that could return
+   * nothing would hand back a token that never makes progress, so that throws (items are bounded on write).
    */
-  async list(tenant: string, options: { limit?: number; nextToken?: string } = {}): Promise<ItemPage> {
+  async list(tenant: string, options: { limit?: number; nextToken?: string; fits?: (item: Item) => boolean } = {}): Promise<ItemPage> {
     const limit = Math.min(ITEM_PAGE_LIMIT.max, Math.max(ITEM_PAGE_LIMIT.min, Math.trunc(options.limit ?? ITEM_PAGE_LIMIT.default)));
     const pk = tenantItemsPk(requireTenant(tenant));
     let startKey: Record<string, unknown> | undefined;
@@ -262,29 +283,41 @@ export class ItemStore {
       // The partition comes from the caller, never from the token.
       startKey = { pk, sk: itemSk(after) };
     }
-    const raw: Record<string, unknown>[] = [];
+    const items: Item[] = [];
+    let more = false;
+    // Read one more than asked to know whether another page exists; DynamoDB may stop early at 1 MB, so loop.
+    do {
+      const out = await this.queryPage(pk, limit + 1 - items.length, startKey);
+      for (const raw of out.Items ?? []) {
+        const item = items.length < limit ? toItem(raw) : undefined;
+        if (!item || (options.fits && !options.fits(item))) {
+          more = true;
+          break;
+        }
+        items.push(item);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && !more);
+    if (more && items.length === 0) throw new Error('An item does not fit an empty page');
+    const last = items.at(-1);
+    return more && last ? { items, nextToken: encodeItemPageToken(last.id) } : { items };
+  }
+
+  private async queryPage(pk: string, limit: number, startKey: Record<string, unknown> | undefined) {
     try {
-      // Read one more than asked to know whether another page exists; DynamoDB may stop early at 1 MB, so loop.
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk, ':prefix': ITEM_SK_PREFIX },
-            Limit: limit + 1 - raw.length,
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        raw.push(...(out.Items ?? []));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey && raw.length <= limit);
+      return await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': ITEM_SK_PREFIX },
+          Limit: limit,
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
     } catch (error) {
       throw new DependencyError('item-store', error);
     }
-    const items = raw.slice(0, limit).map(toItem);
-    const last = items.at(-1);
-    return raw.length > limit && last ? { items, nextToken: encodeItemPageToken(last.id) } : { items };
   }
 
   /**
@@ -293,8 +326,9 @@ export class ItemStore {
    */
   async replace(tenant: string, id: string, content: ItemContent, options: { updatedAt: string; expected?: ExpectedVersion }): Promise<ItemWriteResult> {
     const k = key(tenant, id);
-    assertFits({ ...k, entity: 'item', id, tenant, name: content.name, data: content.data, version: 0, updatedAt: options.updatedAt }, UNCHANGED_ATTRIBUTES_ALLOWANCE);
-    const values: Record<string, unknown> = { ':name': content.name, ':data': content.data, ':at': options.updatedAt, ':one': 1 };
+    const dataJson = encodeItemData(content.data);
+    assertFits({ ...k, entity: 'item', id, tenant, name: content.name, dataJson, version: 0, updatedAt: options.updatedAt }, UNCHANGED_ATTRIBUTES_ALLOWANCE);
+    const values: Record<string, unknown> = { ':name': content.name, ':dataJson': dataJson, ':at': options.updatedAt, ':one': 1 };
     let condition = 'attribute_exists(pk)';
     if (options.expected !== undefined) condition += ` AND ${versionCondition(options.expected, values)}`;
     try {
@@ -302,10 +336,11 @@ export class ItemStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: k,
-          UpdateExpression: 'SET #name = :name, #data = :data, #updatedAt = :at, #version = #version + :one',
+          // REMOVE drops the map of an item written before data was stored as text (a no-op otherwise).
+          UpdateExpression: 'SET #name = :name, #dataJson = :dataJson, #updatedAt = :at, #version = #version + :one REMOVE #data',
           ConditionExpression: condition,
           // NAME and DATA are DynamoDB reserved words.
-          ExpressionAttributeNames: { '#name': 'name', '#data': 'data', '#updatedAt': 'updatedAt', '#version': 'version' },
+          ExpressionAttributeNames: { '#name': 'name', '#dataJson': 'dataJson', '#data': 'data', '#updatedAt': 'updatedAt', '#version': 'version' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),

@@ -59,8 +59,10 @@ export async function readJwks(doc: DynamoDBDocumentClient, tableName: string, u
 
 /**
  * aws-jwt-verify `Fetcher` that answers a JWKS URI from the table: one strongly consistent GetItem per call. The
- * verifier calls it on a cold cache and again when a token names a kid it does not know (rate-limited by its
- * penalty box), so a rotated signing key reaches the authorizer within one mirror period.
+ * verifier calls it on a cold cache and again when a token names a kid it does not know (at most once per
+ * JWKS_MIN_REFETCH_MS after a read that lacked the kid: jwks-fetcher.ts JwksRefetchGate), so a rotated signing key
+ * reaches the authorizer within one mirror period plus that bound. A kid missing from a copy that was read is a
+ * refused token (401), exactly as with a fetched JWKS.
  *
  * Any failure — no stored copy, or DynamoDB unreachable — throws JwksFetchError, which the token verifier treats as
  * a dependency failure: the authorizer denies (fails closed) rather than calling the token merely invalid.

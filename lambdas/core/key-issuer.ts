@@ -1,13 +1,57 @@
 /**
  * Issues a new API key: generates it, hashes it with the current pepper, stores the record. The plaintext
  * leaves this function once, to be shown to the caller once; it is never stored or logged.
+ *
+ * Also the one rule deciding who may issue what ({@link issueRefusal}): create, rotate and revoke all ask it.
  */
 import { generateApiKey, type KeyEnvironment } from './api-key.js';
 import { hashApiKey } from './key-hash.js';
+import { isCanonicalInstant } from './instant.js';
 import type { KeyRecord } from './key-record.js';
 import { KeyExistsError } from './key-store.js';
 import type { PepperRing } from './pepper.js';
+import type { AuthMethod } from './principal.js';
 import type { Scope } from './scopes.js';
+
+/** The caller, as far as issuing keys is concerned. */
+export interface Issuer {
+  readonly authMethod: AuthMethod;
+  readonly scopes: readonly Scope[];
+  /**
+   * When the caller's own credential stops working (epoch ms): an API key's expiry or the end of its rotation
+   * grace period, whichever is earlier. Infinity for people and machines (a token's exp does not cap the keys
+   * they make: tokens are short-lived by design and refreshed, the person or machine is not).
+   */
+  readonly endMs: number;
+}
+
+/** A key as the rule sees it: its scopes and, when it matters, when it expires (Infinity = never). */
+export interface KeyShape {
+  readonly scopes: readonly Scope[];
+  readonly expiresMs?: number;
+}
+
+export type IssueRefusal =
+  | { readonly reason: 'anonymous' }
+  | { readonly reason: 'scopes'; readonly missing: readonly Scope[] }
+  | { readonly reason: 'expiry'; readonly latestMs: number };
+
+/**
+ * "Could the caller have created this key?" (CONTRACT amendment of 2026-12-02). Create asks it of the new key,
+ * rotate of the successor (before issuing it), revoke of the key to revoke (administrators excepted, by the
+ * caller). Without a key it answers whether the caller may handle credentials at all: the anonymous principal
+ * of audit/off modes never may, whatever scopes it was configured with. Answers why not, or undefined.
+ */
+export function issueRefusal(caller: Issuer, key?: KeyShape): IssueRefusal | undefined {
+  if (caller.authMethod === 'anonymous') return { reason: 'anonymous' };
+  if (!key) return undefined;
+  const held = new Set(caller.scopes);
+  const missing = key.scopes.filter((s) => !held.has(s));
+  if (missing.length > 0) return { reason: 'scopes', missing };
+  if (key.expiresMs !== undefined && key.expiresMs > caller.endMs) return { reason: 'expiry', latestMs: caller.endMs };
+  return undefined;
+}
+
 
 export interface IssueKeyInput {
   readonly tenant: string;
@@ -32,6 +76,10 @@ export interface KeyIssuerDeps {
 }
 
 export async function issueKey(deps: KeyIssuerDeps, input: IssueKeyInput): Promise<{ key: string; record: KeyRecord }> {
+  // Callers normalise and bound instants; this guard keeps a missed case from ever being stored.
+  if (input.expiresAt !== undefined && !isCanonicalInstant(input.expiresAt)) {
+    throw new RangeError('expiresAt must be a UTC instant in the form YYYY-MM-DDTHH:mm:ss.sssZ');
+  }
   const ring = await deps.peppers.current();
   const pepper = ring.peppers.get(ring.currentVersion)!;
   // 12 base62 characters: a collision is astronomically unlikely, but a conditional write makes it harmless.

@@ -11,12 +11,21 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyError, ValidationError } from './errors.js';
+import { isCanonicalInstant } from './instant.js';
 import { GSI1 } from './table.js';
 import type { KeyRecord } from './key-record.js';
 
 export const keyPk = (id: string): string => `KEY#${id}`;
 export const KEY_SK = 'KEY';
 export const tenantKeysPk = (tenant: string): string => `TENANT#${tenant}#KEYS`;
+
+/**
+ * Instants are stored in the canonical UTC form and compared as strings in conditions. Before request instants
+ * were bounded, an expiry past year 9999 could be stored as `+010000-…`, which sorts before every four-digit
+ * year although it lies after them: conditions treat such a value (prefix `+`) as the far future it is, as
+ * keyState does.
+ */
+const EXPANDED_YEAR_PREFIX = '+';
 
 /** Attributes that are storage mechanics, not part of the record. */
 const STORAGE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity'] as const;
@@ -98,8 +107,10 @@ export class DynamoKeyStore {
           TableName: this.tableName,
           Key: { pk: keyPk(id), sk: KEY_SK },
           UpdateExpression: 'SET revokedAt = :at',
-          ConditionExpression: `attribute_exists(pk) AND tenant = :tenant AND (attribute_not_exists(revokedAt) OR revokedAt > :at)${adminGuard}`,
-          ExpressionAttributeValues: { ':at': revokedAt, ':tenant': tenant },
+          ConditionExpression:
+            'attribute_exists(pk) AND tenant = :tenant AND ' +
+            `(attribute_not_exists(revokedAt) OR revokedAt > :at OR begins_with(revokedAt, :expanded))${adminGuard}`,
+          ExpressionAttributeValues: { ':at': revokedAt, ':tenant': tenant, ':expanded': EXPANDED_YEAR_PREFIX },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -134,8 +145,9 @@ export class DynamoKeyStore {
           UpdateExpression: 'SET revokedAt = :grace, graceUntil = :grace, rotatedTo = :successor',
           ConditionExpression:
             'attribute_exists(pk) AND tenant = :tenant AND attribute_not_exists(rotatedTo) AND ' +
-            '(attribute_not_exists(revokedAt) OR revokedAt > :now) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
-          ExpressionAttributeValues: { ':grace': graceUntil, ':successor': successorId, ':tenant': tenant, ':now': now },
+            '(attribute_not_exists(revokedAt) OR revokedAt > :now OR begins_with(revokedAt, :expanded)) AND ' +
+            '(attribute_not_exists(expiresAt) OR expiresAt > :now OR begins_with(expiresAt, :expanded))',
+          ExpressionAttributeValues: { ':grace': graceUntil, ':successor': successorId, ':tenant': tenant, ':now': now, ':expanded': EXPANDED_YEAR_PREFIX },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -147,6 +159,41 @@ export class DynamoKeyStore {
       if (existing.rotatedTo !== undefined) return { refused: 'already_rotated' };
       if (existing.revokedAt !== undefined && existing.revokedAt <= now) return { refused: 'revoked' };
       return { refused: 'expired' };
+    }
+  }
+
+  /**
+   * Undoes {@link markRotated} when a rotation cannot complete after the old key was marked (its audit event could
+   * not be written): puts back the old key's revokedAt and graceUntil as they were in `previous` and removes
+   * rotatedTo — only while the mark is still exactly ours (a revocation since then is kept). Answers whether it did.
+   */
+  async restoreRotated(previous: KeyRecord, successorId: string, graceUntil: string): Promise<boolean> {
+    const set: string[] = [];
+    const remove = ['rotatedTo'];
+    const values: Record<string, string> = { ':successor': successorId, ':grace': graceUntil, ':tenant': previous.tenant };
+    for (const attr of ['revokedAt', 'graceUntil'] as const) {
+      const value = previous[attr];
+      if (value === undefined) {
+        remove.push(attr);
+      } else {
+        set.push(`${attr} = :prev_${attr}`);
+        values[`:prev_${attr}`] = value;
+      }
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: keyPk(previous.id), sk: KEY_SK },
+          UpdateExpression: [set.length > 0 ? `SET ${set.join(', ')}` : '', `REMOVE ${remove.join(', ')}`].filter(Boolean).join(' '),
+          ConditionExpression: 'tenant = :tenant AND rotatedTo = :successor AND graceUntil = :grace AND revokedAt = :grace',
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new DependencyError('key-store', error);
     }
   }
 
@@ -177,7 +224,6 @@ export class DynamoKeyStore {
 }
 
 const KEY_ID_SHAPE = /^[0-9A-Za-z]{12}$/;
-const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function encodeKeyPageToken(record: KeyRecord): string {
   return Buffer.from(JSON.stringify([record.createdAt, record.id])).toString('base64url');
@@ -186,7 +232,7 @@ function encodeKeyPageToken(record: KeyRecord): string {
 function decodeKeyPageToken(token: string): { createdAt: string; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string' && ISO_SHAPE.test(createdAt) && KEY_ID_SHAPE.test(id)) return { createdAt, id };
+    if (typeof createdAt === 'string' && typeof id === 'string' && isCanonicalInstant(createdAt) && KEY_ID_SHAPE.test(id)) return { createdAt, id };
   } catch {
     // fall through
   }

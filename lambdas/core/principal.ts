@@ -3,6 +3,7 @@
  * (scalars only, as API Gateway requires); handlers read it back with {@link principalFromContext}.
  */
 import { ADMIN_GROUP, isScope, sortScopes, type Scope } from './scopes.js';
+import { tenantProblem } from './tenant.js';
 
 export type AuthMethod = 'api_key' | 'jwt' | 'iam' | 'anonymous';
 
@@ -46,6 +47,10 @@ export function principalFromContext(context: Record<string, unknown> | null | u
   // An empty tenant or principal would be one shared namespace for everyone who has none: refuse it.
   if (typeof principalId !== 'string' || typeof tenant !== 'string' || typeof authMethod !== 'string') return undefined;
   if (principalId === '' || tenant === '') return undefined;
+  // Defence in depth: the authorizer only ever puts a checked tenant here (tenant.ts). A tenant out of bounds or
+  // with invisible characters could only come from a record written before that check, or from a misconfigured
+  // integration; refusing it (401) beats failing at the first write with a key too large for DynamoDB (a 5xx).
+  if (tenantProblem(tenant) !== undefined) return undefined;
   if (!AUTH_METHODS.has(authMethod)) return undefined;
   const scopeList = typeof scopes === 'string' ? scopes.split(' ').filter(isScope) : [];
   return {
@@ -57,12 +62,6 @@ export function principalFromContext(context: Record<string, unknown> | null | u
     ...(typeof keyId === 'string' && keyId !== '' ? { keyId } : {}),
   };
 }
-
-/**
- * Tenant names Gatehouse itself uses. A token whose claims would land in one of them is refused: a tenant claim of
- * "admin" must not share the bootstrap admin key's tenant, nor "_system" the unattributed audit events.
- */
-export const RESERVED_TENANTS: ReadonlySet<string> = new Set(['admin', ANONYMOUS_TENANT, '_system', 'public', 'iam']);
 
 export function isAdminGroupMember(groups: readonly string[]): boolean {
   return groups.includes(ADMIN_GROUP);

@@ -1,16 +1,30 @@
 /**
  * Turns the authorizer's refusals into audit events without letting a flood of bad requests become a flood of
- * writes.
+ * writes — and without letting a flood of junk hide the refusals that matter.
  *
  * - Type: `credential.refused` (enforce mode, request denied) or `auth.anonymous` (audit mode, served as anonymous).
- *   Tenant: the owner of the key the credential named when the store was read, else {@link SYSTEM_TENANT}.
+ * - Two kinds of refusal, never mixed:
+ *   - **owned**: the credential named a STORED key (the store was read and the record found), so the refusal has a
+ *     tenant — the key's owner, who must see attempts on its key: key id and source IPs, whatever else arrives;
+ *   - **junk**: no tenant (unknown ids, malformed keys, bad tokens, missing credentials): kept under SYSTEM_TENANT.
  * - Identical refusals — same type, reason, keyId, source IP and tenant — within one window (default 60 s, from
  *   the first) are one event. The first is written at once (an isolated attempt is on record even if this
  *   container never runs again); when the window ends and more came, the same event's `count` detail is set to
  *   the total (one more write, no second event). So a burst costs at most two writes per window, whatever its size.
- * - Bounded: at most `maxBuckets` open windows, and at most `maxEventsPerWindow` new events per window per
- *   container. Past either limit, refusals are collapsed into one event per (type, reason) under SYSTEM_TENANT
- *   with `aggregated: true` — a spray of distinct key ids from many addresses stays a handful of writes.
+ * - Junk is bounded as a whole: at most `maxBuckets` open junk windows and `maxEventsPerWindow` new junk events per
+ *   window per container; past either, junk collapses into one event per (type, reason) under SYSTEM_TENANT with
+ *   `aggregated: true`. Junk only ever folds into junk: no volume of it touches an owned refusal.
+ * - Owned refusals are bounded per tenant: at most `maxEventsPerTenantPerWindow` (default 20) new events per tenant
+ *   per window, one per (type, reason, keyId, source IP). Past that, that tenant's refusals collapse into one event
+ *   per (type, reason, keyId) UNDER THAT TENANT, with `aggregated: true`, the key id, `sourceIps` (the first
+ *   {@link IP_SAMPLE} distinct addresses, space-separated) and `distinctSourceIps` (exact up to {@link IP_COUNT_CAP},
+ *   with `moreSourceIps: true` beyond). So a tenant costs at most 2 × (budget + its refused keys × types × reasons)
+ *   writes per window; a flood on one tenant's key never uses another tenant's budget.
+ * - Memory: at most `maxBuckets` junk windows plus a handful of junk aggregates, and at most `maxOwnedBuckets`
+ *   (default 5 000) owned windows, each holding at most {@link IP_COUNT_CAP} addresses. When the owned windows are
+ *   full, the oldest is closed early (its count written now): the next refusal of that kind opens a new event, so
+ *   attribution is kept and only the collapsing weakens. Per-tenant budgets are kept for at most `maxOwnedBuckets`
+ *   tenants per window (the oldest forgotten first).
  * - Never throws into the authorizer and never makes it wait: writes run in the background and failures are logged.
  * - Never stores a credential: the refusal carries none by design, the path is scrubbed and truncated, a keyId
  *   is kept only if it has the public id's shape, and the audit store redacts again before writing.
@@ -31,10 +45,14 @@ export interface RefusalRecorderOptions {
   readonly log: Log;
   /** Default 60 000. */
   readonly windowMs?: number;
-  /** Open windows kept in memory; default 1 000. */
+  /** Open junk windows (refusals with no tenant) kept in memory; default 1 000. */
   readonly maxBuckets?: number;
-  /** New (non-collapsed) events per window per container; default 100. */
+  /** New (non-collapsed) junk events per window per container; default 100. */
   readonly maxEventsPerWindow?: number;
+  /** New (non-collapsed) events per tenant per window per container, for refusals that name a stored key; default 20. */
+  readonly maxEventsPerTenantPerWindow?: number;
+  /** Open windows of refusals that name a stored key, all tenants together; default 5 000. */
+  readonly maxOwnedBuckets?: number;
   readonly now?: () => number;
 }
 
@@ -45,6 +63,7 @@ export interface Refusal {
   readonly reason: string;
   readonly credentialKind: string;
   readonly keyId?: string;
+  /** Owner of the stored key the credential named: present exactly when the store was read and found it. */
   readonly tenant?: string;
   readonly sourceIp?: string;
   readonly method: string;
@@ -57,9 +76,22 @@ interface Bucket {
   readonly openedMs: number;
   count: number;
   lastMs: number;
+  /** Owned aggregates only: the distinct source IPs seen, at most IP_COUNT_CAP, in arrival order. */
+  readonly sourceIps?: Set<string>;
+  moreSourceIps?: boolean;
   /** The first write; resolves to the stored event, or undefined if it failed. */
   readonly written: Promise<AuditEvent | undefined>;
 }
+
+interface TenantBudget {
+  readonly windowStartMs: number;
+  events: number;
+}
+
+/** Source IPs named in an owned aggregate's details. */
+export const IP_SAMPLE = 10;
+/** Distinct source IPs an owned aggregate counts exactly (and keeps in memory). */
+export const IP_COUNT_CAP = 32;
 
 const MAX_PATH_LENGTH = 256;
 const MAX_TEXT_LENGTH = 128;
@@ -68,13 +100,18 @@ const clip = (value: string, max: number): string => (value.length > max ? `${va
 const clean = (value: string, max = MAX_TEXT_LENGTH): string => clip(scrubString(value), max);
 
 export class RefusalRecorder {
-  private readonly buckets = new Map<string, Bucket>();
+  /** Open windows of junk and of owned refusals; each map in time order (every window has the same length). */
+  private readonly junk = new Map<string, Bucket>();
+  private readonly owned = new Map<string, Bucket>();
+  private readonly budgets = new Map<string, TenantBudget>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly sink: CountableAuditSink;
   private readonly log: Log;
   private readonly windowMs: number;
   private readonly maxBuckets: number;
   private readonly maxEventsPerWindow: number;
+  private readonly maxEventsPerTenantPerWindow: number;
+  private readonly maxOwnedBuckets: number;
   private readonly now: () => number;
   private rateWindowStartMs = -Infinity;
   private eventsThisWindow = 0;
@@ -85,6 +122,8 @@ export class RefusalRecorder {
     this.windowMs = options.windowMs ?? 60_000;
     this.maxBuckets = options.maxBuckets ?? 1_000;
     this.maxEventsPerWindow = options.maxEventsPerWindow ?? 100;
+    this.maxEventsPerTenantPerWindow = options.maxEventsPerTenantPerWindow ?? 20;
+    this.maxOwnedBuckets = Math.max(1, options.maxOwnedBuckets ?? 5_000);
     this.now = options.now ?? Date.now;
   }
 
@@ -94,39 +133,8 @@ export class RefusalRecorder {
       const now = this.now();
       this.sweep();
       const input = toAuditInput(refusal, now);
-      const key = bucketKey(input);
-      const existing = this.buckets.get(key);
-      if (existing) {
-        existing.count++;
-        existing.lastMs = now;
-        return;
-      }
-      if (now - this.rateWindowStartMs >= this.windowMs) {
-        this.rateWindowStartMs = now;
-        this.eventsThisWindow = 0;
-      }
-      if (this.buckets.size < this.maxBuckets && this.eventsThisWindow < this.maxEventsPerWindow) {
-        this.eventsThisWindow++;
-        this.open(key, input, now);
-        return;
-      }
-      // Over a limit: one aggregate per (type, reason), without the per-source fields.
-      const aggregate: Bucket['input'] = {
-        type: input.type,
-        tenant: SYSTEM_TENANT,
-        ...(input.reason === undefined ? {} : { reason: input.reason }),
-        at: input.at!,
-        details: { aggregated: true, count: 1 },
-      };
-      const aggregateKey = bucketKey(aggregate);
-      const bucket = this.buckets.get(aggregateKey);
-      if (bucket) {
-        bucket.count++;
-        bucket.lastMs = now;
-      } else {
-        // Aggregates may exceed maxBuckets: there is at most one per (type, reason), a small fixed vocabulary.
-        this.open(aggregateKey, aggregate, now);
-      }
+      if (refusal.tenant === undefined) this.recordJunk(input, now);
+      else this.recordOwned(input, now);
     } catch (error) {
       this.log.error('refusal recording failed', { error: errorSummary(error) });
     }
@@ -136,10 +144,15 @@ export class RefusalRecorder {
   sweep(): void {
     try {
       const now = this.now();
-      // Buckets are inserted in time order and every window has the same length, so the expired ones come first.
-      for (const [key, bucket] of this.buckets) {
-        if (now - bucket.openedMs < this.windowMs) break;
-        this.close(key, bucket);
+      for (const buckets of [this.junk, this.owned]) {
+        for (const [key, bucket] of buckets) {
+          if (now - bucket.openedMs < this.windowMs) break;
+          this.close(buckets, key, bucket);
+        }
+      }
+      for (const [tenant, budget] of this.budgets) {
+        if (now - budget.windowStartMs < this.windowMs) break;
+        this.budgets.delete(tenant);
       }
     } catch (error) {
       this.log.error('refusal sweep failed', { error: errorSummary(error) });
@@ -148,13 +161,94 @@ export class RefusalRecorder {
 
   /** Closes every window now and waits for every write (shutdown, tests). */
   async flushAll(): Promise<void> {
-    for (const [key, bucket] of this.buckets) this.close(key, bucket);
+    for (const buckets of [this.junk, this.owned]) for (const [key, bucket] of buckets) this.close(buckets, key, bucket);
+    this.budgets.clear();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Open windows (tests, diagnostics). */
   get openWindows(): number {
-    return this.buckets.size;
+    return this.junk.size + this.owned.size;
+  }
+
+  private recordJunk(input: Bucket['input'], now: number): void {
+    const key = bucketKey(input);
+    if (this.bump(this.junk.get(key), now)) return;
+    if (now - this.rateWindowStartMs >= this.windowMs) {
+      this.rateWindowStartMs = now;
+      this.eventsThisWindow = 0;
+    }
+    if (this.junk.size < this.maxBuckets && this.eventsThisWindow < this.maxEventsPerWindow) {
+      this.eventsThisWindow++;
+      this.open(this.junk, key, input, now);
+      return;
+    }
+    // Over a limit: one aggregate per (type, reason), without the per-source fields.
+    const aggregate: Bucket['input'] = {
+      type: input.type,
+      tenant: SYSTEM_TENANT,
+      ...(input.reason === undefined ? {} : { reason: input.reason }),
+      at: input.at!,
+      details: { aggregated: true, count: 1 },
+    };
+    const aggregateKey = bucketKey(aggregate);
+    // Aggregates may exceed maxBuckets: there is at most one per (type, reason), a small fixed vocabulary.
+    if (!this.bump(this.junk.get(aggregateKey), now)) this.open(this.junk, aggregateKey, aggregate, now);
+  }
+
+  private recordOwned(input: Bucket['input'], now: number): void {
+    const key = bucketKey(input);
+    if (this.bump(this.owned.get(key), now)) return;
+    const budget = this.budgetOf(input.tenant, now);
+    if (budget.events < this.maxEventsPerTenantPerWindow) {
+      budget.events++;
+      this.openOwned(key, input, now);
+      return;
+    }
+    // Over this tenant's budget: one aggregate per (type, reason, keyId) under the same tenant, with the key id
+    // and a bounded sample of source IPs instead of one event per address.
+    const { sourceIp, ...rest } = input;
+    const aggregate: Bucket['input'] = { ...rest, details: { ...input.details, aggregated: true, count: 1 } };
+    const aggregateKey = bucketKey(aggregate);
+    const existing = this.owned.get(aggregateKey);
+    if (this.bump(existing, now)) {
+      if (sourceIp !== undefined) noteSourceIp(existing!, sourceIp);
+      return;
+    }
+    const opened = this.openOwned(aggregateKey, aggregate, now, sourceIp);
+    if (sourceIp !== undefined) noteSourceIp(opened, sourceIp);
+  }
+
+  /** Counts one more refusal into an open window; false when there is none. */
+  private bump(bucket: Bucket | undefined, now: number): boolean {
+    if (!bucket) return false;
+    bucket.count++;
+    bucket.lastMs = now;
+    return true;
+  }
+
+  private budgetOf(tenant: string, now: number): TenantBudget {
+    const current = this.budgets.get(tenant);
+    if (current && now - current.windowStartMs < this.windowMs) return current;
+    // Re-inserted so the map stays in window order (sweep stops at the first live one).
+    this.budgets.delete(tenant);
+    if (this.budgets.size >= this.maxOwnedBuckets) this.budgets.delete(this.budgets.keys().next().value!);
+    const fresh: TenantBudget = { windowStartMs: now, events: 0 };
+    this.budgets.set(tenant, fresh);
+    return fresh;
+  }
+
+  /** Opens an owned window, first closing the oldest one early if memory is at its bound. */
+  private openOwned(key: string, input: Bucket['input'], now: number, firstSourceIp?: string): Bucket {
+    if (this.owned.size >= this.maxOwnedBuckets) {
+      const [oldestKey, oldest] = this.owned.entries().next().value!;
+      this.close(this.owned, oldestKey, oldest);
+    }
+    const withSample: Bucket['input'] =
+      firstSourceIp === undefined || input.details.aggregated !== true
+        ? input
+        : { ...input, details: { ...input.details, sourceIps: firstSourceIp, distinctSourceIps: 1 } };
+    return this.open(this.owned, key, withSample, now, input.details.aggregated === true);
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -163,7 +257,7 @@ export class RefusalRecorder {
     return promise;
   }
 
-  private open(key: string, input: Bucket['input'], now: number): void {
+  private open(buckets: Map<string, Bucket>, key: string, input: Bucket['input'], now: number, sampleIps = false): Bucket {
     const written = this.track(
       this.sink.record(input).then(
         (event) => event,
@@ -173,13 +267,15 @@ export class RefusalRecorder {
         },
       ),
     );
-    this.buckets.set(key, { input, openedMs: now, count: 1, lastMs: now, written });
+    const bucket: Bucket = { input, openedMs: now, count: 1, lastMs: now, written, ...(sampleIps ? { sourceIps: new Set<string>() } : {}) };
+    buckets.set(key, bucket);
+    return bucket;
   }
 
-  private close(key: string, bucket: Bucket): void {
-    this.buckets.delete(key);
+  private close(buckets: Map<string, Bucket>, key: string, bucket: Bucket): void {
+    buckets.delete(key);
     const count = bucket.count;
-    const details: Details = { ...bucket.input.details, count, lastAt: new Date(bucket.lastMs).toISOString() };
+    const details: Details = { ...bucket.input.details, ...ipDetails(bucket), count, lastAt: new Date(bucket.lastMs).toISOString() };
     const final = bucket.written.then(async (event) => {
       if (event && count === 1) return;
       try {
@@ -192,6 +288,24 @@ export class RefusalRecorder {
     });
     void this.track(final);
   }
+}
+
+function noteSourceIp(bucket: Bucket, sourceIp: string): void {
+  const ips = bucket.sourceIps;
+  if (!ips || ips.has(sourceIp)) return;
+  if (ips.size < IP_COUNT_CAP) ips.add(sourceIp);
+  else bucket.moreSourceIps = true;
+}
+
+/** The source-IP details of an owned aggregate (nothing for other windows). */
+function ipDetails(bucket: Bucket): Details {
+  const ips = bucket.sourceIps;
+  if (!ips || ips.size === 0) return {};
+  return {
+    sourceIps: [...ips].slice(0, IP_SAMPLE).join(' '),
+    distinctSourceIps: ips.size,
+    ...(bucket.moreSourceIps ? { moreSourceIps: true } : {}),
+  };
 }
 
 function toAuditInput(refusal: Refusal, now: number): Bucket['input'] {
@@ -216,4 +330,3 @@ function toAuditInput(refusal: Refusal, now: number): Bucket['input'] {
 function bucketKey(input: AuditEventInput): string {
   return JSON.stringify([input.type, input.reason ?? null, input.keyId ?? null, input.sourceIp ?? null, input.tenant, input.details?.aggregated ?? false]);
 }
-

@@ -16,6 +16,17 @@ export type Scope = (typeof ALL_SCOPES)[number];
 
 const SCOPE_SET: ReadonlySet<string> = new Set(ALL_SCOPES);
 
+/**
+ * Scopes that read or change credentials. The anonymous principal (audit and off modes) never holds them, whatever
+ * the configuration says: an unauthenticated caller who could list keys or mint one would turn a migration aid into
+ * a way in that outlives the migration.
+ */
+export const CREDENTIAL_SCOPES: readonly Scope[] = ['keys:read', 'keys:write'];
+
+export function isCredentialScope(scope: Scope): boolean {
+  return CREDENTIAL_SCOPES.includes(scope);
+}
+
 export function isScope(value: string): value is Scope {
   return SCOPE_SET.has(value);
 }
@@ -29,15 +40,16 @@ export const GROUP_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
 export const ADMIN_GROUP = 'admins';
 
 /**
- * Turns a token's raw scope strings into Gatehouse scopes. A Cognito resource-server scope
- * `<resource-server-id>/<scope>` counts as `<scope>`; OIDC scopes such as `openid` that are not
- * Gatehouse scopes are dropped, never an error.
+ * Turns a token's raw scope strings into Gatehouse scopes. Only `<prefix><scope>` counts, for exactly the prefix the
+ * issuer is configured with: `gatehouse/` for the Cognito pool's resource server, none (bare scopes) for a generic
+ * OIDC issuer unless its `scopePrefix` says otherwise. A scope of another API (`otherapi/keys:write`) is another
+ * API's permission, not Gatehouse's, and is dropped like `openid`: never an error, never a Gatehouse scope.
  */
-export function scopesFromTokenScopes(raw: readonly string[]): Scope[] {
+export function scopesFromTokenScopes(raw: readonly string[], prefix: string): Scope[] {
   const out = new Set<Scope>();
   for (const item of raw) {
-    const slash = item.lastIndexOf('/');
-    const name = slash === -1 ? item : item.slice(slash + 1);
+    if (!item.startsWith(prefix)) continue;
+    const name = item.slice(prefix.length);
     if (isScope(name)) out.add(name);
   }
   return sortScopes(out);

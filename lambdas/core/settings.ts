@@ -9,7 +9,8 @@ import * as z from 'zod/mini';
 import { KEY_ENVIRONMENTS } from './api-key.js';
 import { ConfigError } from './errors.js';
 import { isAllowedJwksUri } from './jwks-fetcher.js';
-import { ALL_SCOPES, type Scope } from './scopes.js';
+import { ALL_SCOPES, isCredentialScope, type Scope } from './scopes.js';
+import { MAX_TENANT_PREFIX_BYTES, tenantProblem } from './tenant.js';
 
 export const AUTH_MODES = ['enforce', 'audit', 'off'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -24,6 +25,16 @@ const stringList = z.union([
 ]);
 
 const scopeList = z.pipe(stringList, z.array(z.enum(ALL_SCOPES)));
+
+// The anonymous principal never holds credential scopes (scopes.ts CREDENTIAL_SCOPES): refused at load, loudly.
+const anonymousScopeList = scopeList.check(
+  z.refine((scopes: readonly Scope[]) => !scopes.some(isCredentialScope), {
+    message: 'keys:read and keys:write would let unauthenticated callers list or mint credentials',
+  }),
+);
+
+/** The default anonymous scopes: everything but credentials and the (cross-tenant capable) audit trail. */
+export const DEFAULT_ANONYMOUS_SCOPES: readonly Scope[] = ALL_SCOPES.filter((s) => s !== 'audit:read' && !isCredentialScope(s));
 
 /** Numbers arrive as numbers (context) or strings (environment). */
 const int = (min: number, max: number) => z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max)));
@@ -63,7 +74,9 @@ const oidcIssuer = z
     scopeClaim: z._default(nonEmpty(), 'scope'),
     groupsClaim: z._default(nonEmpty(), 'cognito:groups'),
     tenantClaim: z._default(nonEmpty(), 'custom:tenant'),
-    tenantPrefix: z.optional(nonEmpty()),
+    tenantPrefix: z.optional(nonEmpty().check(z.refine(isTenantPrefix, `at most ${MAX_TENANT_PREFIX_BYTES} UTF-8 bytes in NFKC form, no invisible or control characters, no surrounding whitespace`))),
+    // Which token scopes are Gatehouse's: `<scopePrefix><scope>`; absent, bare scopes only (see scopes.ts).
+    scopePrefix: z.optional(nonEmpty().check(z.regex(/^\S+$/, 'scopePrefix has no whitespace (token scopes are space-separated)'))),
   })
   .check(
     z.refine((i) => isAllowedJwksUri(i.jwksUri), { message: 'jwksUri must be https, or http on a loopback host' }),
@@ -76,7 +89,16 @@ const cognito = z.strictObject({
   userPoolId: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/, 'a user pool id such as eu-west-1_AbCdEf123')),
   clientIds: z.array(nonEmpty()).check(z.minLength(1)),
   tokenUse: z._default(tokenUse, 'access'),
+  // Token scopes count only as `<resourceServerId>/<scope>`; absent, the identity stack's `gatehouse` (the default
+  // lives with its one reader, token-verifier.ts). Cognito's rule for identifiers: 1–256 printable ASCII characters
+  // other than `"` and `\`.
+  resourceServerId: z.optional(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/, 'a Cognito resource server identifier'))),
 });
+
+/** A tenant prefix leaves room for the tenant itself and cannot smuggle in what tenant.ts refuses in a tenant. */
+function isTenantPrefix(prefix: string): boolean {
+  return prefix === prefix.normalize('NFKC') && Buffer.byteLength(prefix, 'utf8') <= MAX_TENANT_PREFIX_BYTES && tenantProblem(prefix) === undefined;
+}
 
 /** An exact web origin (scheme, host, optional port; no path, no trailing slash, never `*`). */
 function isOrigin(value: string): boolean {
@@ -88,14 +110,17 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/** The largest request body a handler can be promised (see maxBodyBytes). */
+export const MAX_BODY_BYTES_LIMIT = 3 * 1024 * 1024;
+
 /** Every setting: its schema, its default and what the error message says it expects. */
 export const SETTINGS = {
   authMode: { env: 'GATEHOUSE_AUTH_MODE', schema: z._default(z.enum(AUTH_MODES), 'enforce'), expected: 'enforce, audit or off' },
   keyEnvironment: { env: 'GATEHOUSE_KEY_ENV', schema: z._default(z.enum(KEY_ENVIRONMENTS), 'live'), expected: 'live or test' },
   anonymousScopes: {
     env: 'GATEHOUSE_ANONYMOUS_SCOPES',
-    schema: z._default(scopeList, ALL_SCOPES.filter((s) => s !== 'audit:read')),
-    expected: `scopes among ${ALL_SCOPES.join(' ')}`,
+    schema: z._default(anonymousScopeList, [...DEFAULT_ANONYMOUS_SCOPES]),
+    expected: `scopes among ${ALL_SCOPES.filter((s) => !isCredentialScope(s)).join(' ')}; never keys:read or keys:write (the anonymous principal must never read or change credentials)`,
   },
   cacheTtlSeconds: {
     env: 'GATEHOUSE_CACHE_TTL_SECONDS',
@@ -113,12 +138,12 @@ export const SETTINGS = {
   oidcIssuers: {
     env: 'GATEHOUSE_OIDC_ISSUERS',
     schema: z._default(json(z.array(oidcIssuer)), []),
-    expected: 'a JSON array of {issuer, jwksUri, audience?, clientIds?, tokenUse?, scopeClaim?, groupsClaim?, tenantClaim?, tenantPrefix?}',
+    expected: 'a JSON array of {issuer, jwksUri, audience?, clientIds?, tokenUse?, scopeClaim?, groupsClaim?, tenantClaim?, tenantPrefix?, scopePrefix?}',
   },
   cognito: {
     env: 'GATEHOUSE_COGNITO',
     schema: z._default(json(z.nullable(cognito)), null),
-    expected: 'JSON {userPoolId, clientIds, tokenUse?: access|id|any}',
+    expected: 'JSON {userPoolId, clientIds, tokenUse?: access|id|any, resourceServerId? (default gatehouse)}',
   },
   tableName: { env: 'GATEHOUSE_TABLE_NAME', schema: z.optional(z.string().check(z.minLength(3))), expected: 'a DynamoDB table name' },
   pepperSecretId: { env: 'GATEHOUSE_PEPPER_SECRET_ID', schema: z.optional(nonEmpty()), expected: 'a Secrets Manager secret id or ARN' },
@@ -129,7 +154,14 @@ export const SETTINGS = {
     schema: z._default(z.pipe(stringList, z.array(z.string().check(z.refine(isOrigin, 'an origin such as https://app.example.com')))), []),
     expected: 'origins such as https://app.example.com (no path, no trailing slash; never *)',
   },
-  maxBodyBytes: { env: 'GATEHOUSE_MAX_BODY_BYTES', schema: z._default(int(1024, 10 * 1024 * 1024), 1024 * 1024), expected: 'an integer from 1024 to 10485760' },
+  // At most 3 MiB: Lambda refuses invoke payloads over 6 MB, and the proxy event carries the body as a JSON string
+  // (every quote and backslash escaped, so up to twice its size): a larger limit would promise bodies that AWS
+  // answers with a 5xx before any Gatehouse code runs.
+  maxBodyBytes: {
+    env: 'GATEHOUSE_MAX_BODY_BYTES',
+    schema: z._default(int(1024, MAX_BODY_BYTES_LIMIT), 1024 * 1024),
+    expected: `an integer from 1024 to ${MAX_BODY_BYTES_LIMIT} (Lambda's 6 MB invoke limit holds the body escaped)`,
+  },
   rateLimitPerIp: {
     env: 'GATEHOUSE_RATE_LIMIT_PER_IP',
     schema: z._default(int(10, 2_000_000_000), 600),

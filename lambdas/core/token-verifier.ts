@@ -15,13 +15,13 @@ import {
   JwtExpiredError,
   JwtParseError,
   KidNotFoundInJwksError,
-  WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
-import { DependencyError } from './errors.js';
-import { JwksFetchError } from './jwks-fetcher.js';
-import { isAdminGroupMember, RESERVED_TENANTS, type Principal } from './principal.js';
+import { ConfigError, DependencyError } from './errors.js';
+import { JwksFetchError, JwksRefetchGate } from './jwks-fetcher.js';
+import { isAdminGroupMember, type Principal } from './principal.js';
 import { scopesFromGroups, scopesFromTokenScopes, sortScopes, type Scope } from './scopes.js';
+import { isReservedTenant, MAX_TENANT_PREFIX_BYTES, normaliseTenant, tenantProblem } from './tenant.js';
 
 export type TokenUse = 'access' | 'id';
 
@@ -31,7 +31,12 @@ export interface CognitoIssuerConfig {
   readonly clientIds: readonly string[];
   /** null accepts both. */
   readonly tokenUse: TokenUse | null;
+  /** The resource server whose scopes are Gatehouse's (`<id>/<scope>`); default {@link DEFAULT_RESOURCE_SERVER_ID}. */
+  readonly resourceServerId?: string | undefined;
 }
+
+/** The resource server identifier the identity stack creates (infra/identity-stack.ts RESOURCE_SERVER_ID). */
+export const DEFAULT_RESOURCE_SERVER_ID = 'gatehouse';
 
 /** A generic OIDC issuer. Cognito-shaped claims (token_use, client_id, cognito:groups) are understood too. */
 export interface OidcIssuerConfig {
@@ -51,17 +56,26 @@ export interface OidcIssuerConfig {
    * the issuer's host and path); the Cognito pool's stay bare, as CONTRACT §2 names them.
    */
   readonly tenantPrefix?: string;
+  /**
+   * Token scopes count as Gatehouse scopes only as `<scopePrefix><scope>` (e.g. `gatehouse/` for an issuer shaped
+   * like Cognito). Absent: bare scopes only. Another API's `<prefix>/keys:write` is never Gatehouse's `keys:write`.
+   */
+  readonly scopePrefix?: string | undefined;
 }
 
 export const DEFAULT_CLAIMS = { scopeClaim: 'scope', groupsClaim: 'cognito:groups', tenantClaim: 'custom:tenant' } as const;
 
-export type TokenRefusal = 'malformed' | 'unknown_issuer' | 'invalid_token' | 'expired' | 'no_subject' | 'reserved_tenant';
+export type TokenRefusal = 'malformed' | 'unknown_issuer' | 'invalid_token' | 'expired' | 'no_subject' | 'bad_tenant' | 'reserved_tenant';
 
 export type TokenVerification =
   | { readonly ok: true; readonly principal: Principal; readonly expiresAtMs: number }
   | { readonly ok: false; readonly reason: TokenRefusal };
 
-type ClaimNames = Pick<OidcIssuerConfig, 'scopeClaim' | 'groupsClaim' | 'tenantClaim'> & { readonly tenantPrefix?: string };
+type ClaimNames = Pick<OidcIssuerConfig, 'scopeClaim' | 'groupsClaim' | 'tenantClaim'> & {
+  readonly tenantPrefix?: string;
+  /** '' (or absent): bare scopes only. */
+  readonly scopePrefix?: string | undefined;
+};
 
 interface IssuerEntry {
   /** Synchronous when the JWKS is cached (the warm path); async only to fetch keys. */
@@ -74,8 +88,10 @@ export interface TokenVerifierOptions {
   readonly cognito?: CognitoIssuerConfig;
   readonly issuers: readonly OidcIssuerConfig[];
   readonly fetcher: Fetcher;
-  /** Supplied by the AWS deployment to read mirrored JWKS from the store; defaults to fetching. */
+  /** A JWKS cache of the caller's (tests, benchmarks); by default one over `fetcher`, gated by JwksRefetchGate. */
   readonly jwksCache?: JwksCache;
+  /** Clock of the JWKS refetch gate (tests). */
+  readonly now?: () => number;
 }
 
 export class TokenVerifier {
@@ -83,7 +99,9 @@ export class TokenVerifier {
   readonly jwksCache: JwksCache;
 
   constructor(options: TokenVerifierOptions) {
-    this.jwksCache = options.jwksCache ?? new SimpleJwksCache({ fetcher: options.fetcher });
+    this.jwksCache =
+      options.jwksCache ??
+      new SimpleJwksCache({ fetcher: options.fetcher, penaltyBox: new JwksRefetchGate(options.now ? { now: options.now } : {}) });
     const jwksCache = this.jwksCache;
     if (options.cognito) {
       const c = options.cognito;
@@ -92,7 +110,8 @@ export class TokenVerifier {
         { jwksCache },
       );
       const { issuer } = CognitoJwtVerifier.parseUserPoolId(c.userPoolId);
-      this.byIssuer.set(issuer, { verifySync: (t) => verifier.verifySync(t), verify: (t) => verifier.verify(t), claims: DEFAULT_CLAIMS });
+      const claims: ClaimNames = { ...DEFAULT_CLAIMS, scopePrefix: `${c.resourceServerId ?? DEFAULT_RESOURCE_SERVER_ID}/` };
+      this.byIssuer.set(issuer, { verifySync: (t) => verifier.verifySync(t), verify: (t) => verifier.verify(t), claims });
     }
     for (const cfg of options.issuers) {
       const verifier = JwtVerifier.create(
@@ -109,6 +128,7 @@ export class TokenVerifier {
       );
       const sources = (options.cognito ? 1 : 0) + options.issuers.length;
       const tenantPrefix = cfg.tenantPrefix ?? (sources > 1 ? defaultTenantPrefix(cfg.issuer) : undefined);
+      if (tenantPrefix !== undefined) assertUsableTenantPrefix(cfg.issuer, tenantPrefix);
       this.byIssuer.set(cfg.issuer, {
         verifySync: (t) => verifier.verifySync(t),
         verify: (t) => verifier.verify(t),
@@ -143,16 +163,18 @@ export class TokenVerifier {
       const verified = verifyWarmFirst(entry, token);
       payload = verified instanceof Promise ? await verified : verified;
     } catch (error) {
+      // Only a JWKS that could not be had is a dependency failure. A kid missing from a JWKS that was fetched is a
+      // refused token, including aws-jwt-verify's WaitPeriodNotYetEndedJwkError (from a caller-supplied cache with
+      // its SimplePenaltyBox): that box engages only after a fetch that succeeded and lacked the kid.
       if (isDependencyFailure(error)) throw new DependencyError('jwks', error);
       // aws-jwt-verify decomposes (and throws JwtParseError) before it looks at keys or claims.
       if (error instanceof JwtParseError) return { ok: false, reason: 'malformed' };
       if (error instanceof JwtExpiredError) return { ok: false, reason: 'expired' };
       return { ok: false, reason: 'invalid_token' };
     }
-    const principal = principalFromClaims(payload, entry.claims);
-    if (!principal) return { ok: false, reason: 'no_subject' };
-    if (RESERVED_TENANTS.has(principal.tenant)) return { ok: false, reason: 'reserved_tenant' };
-    return { ok: true, principal, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 };
+    const mapped = mapClaims(payload, entry.claims);
+    if (!mapped.ok) return mapped;
+    return { ok: true, principal: mapped.principal, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 };
   }
 }
 
@@ -197,12 +219,7 @@ function verifyWarmFirst(entry: IssuerEntry, token: string): JwtPayload | Promis
 }
 
 function isDependencyFailure(error: unknown): boolean {
-  return (
-    error instanceof FetchError ||
-    error instanceof JwksFetchError ||
-    error instanceof JwksValidationError ||
-    error instanceof WaitPeriodNotYetEndedJwkError
-  );
+  return error instanceof FetchError || error instanceof JwksFetchError || error instanceof JwksValidationError;
 }
 
 class ClaimCheckError extends Error {}
@@ -226,6 +243,20 @@ function checkHeaderAndTimes({ header, payload }: { header: JwtHeader; payload: 
 function hasCanonicalSignature(token: string): boolean {
   const signature = token.slice(token.lastIndexOf('.') + 1);
   return Buffer.from(signature, 'base64url').toString('base64url') === signature;
+}
+
+/**
+ * An issuer's tenant prefix (configured, or derived from its URL) must leave room for tenants and must not itself
+ * hold what tenant.ts refuses: checked once, at cold start, so that a bad one fails loudly instead of refusing every
+ * token of that issuer.
+ */
+function assertUsableTenantPrefix(issuer: string, prefix: string): void {
+  if (Buffer.byteLength(prefix, 'utf8') > MAX_TENANT_PREFIX_BYTES || prefix !== prefix.normalize('NFKC') || tenantProblem(prefix) !== undefined) {
+    throw new ConfigError(
+      'GATEHOUSE_OIDC_ISSUERS',
+      `a tenantPrefix for ${issuer} of at most ${MAX_TENANT_PREFIX_BYTES} UTF-8 bytes in NFKC form, with no invisible or control characters and no surrounding whitespace (set tenantPrefix when the issuer URL is longer)`,
+    );
+  }
 }
 
 /** `issuer.example.com/tenants|` for `https://issuer.example.com/tenants/`. */
@@ -254,19 +285,25 @@ function stringList(value: unknown): string[] {
   return [];
 }
 
+export type ClaimsMapping =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: 'no_subject' | 'bad_tenant' | 'reserved_tenant' };
+
 /**
  * Claims → principal.
  * - A person (the token carries a username, groups, or is an ID token) holds the scopes of their groups; when
  *   the token also names Gatehouse scopes, those narrow the set further (an OAuth client may ask for less).
  *   Group membership is the ceiling: token scopes never add to it. No group → no scopes (whoami still works).
  * - A machine (client credentials: no username, no groups) holds exactly its resource-server scopes.
- * - Tenant: the tenant claim when present, else the person's `sub` or the machine's client id.
+ * - Only `<scopePrefix><scope>` counts as a Gatehouse scope (scopes.ts).
+ * - Tenant: the tenant claim when present, else the person's `sub` or the machine's client id; NFKC-normalised,
+ *   bounded and free of invisible characters (tenant.ts), behind the issuer's prefix, and never a reserved name.
  */
-export function principalFromClaims(payload: JwtPayload, claims: ClaimNames): Principal | undefined {
+export function mapClaims(payload: JwtPayload, claims: ClaimNames): ClaimsMapping {
   const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
-  if (!sub) return undefined;
+  if (!sub) return { ok: false, reason: 'no_subject' };
   const groups = stringList(payload[claims.groupsClaim]);
-  const tokenScopes = scopesFromTokenScopes(stringList(payload[claims.scopeClaim]));
+  const tokenScopes = scopesFromTokenScopes(stringList(payload[claims.scopeClaim]), claims.scopePrefix ?? '');
   // The first non-empty of client_id and azp: an empty string must never become a (shared, empty) tenant.
   const clientId = [payload.client_id, payload.azp].find((c): c is string => typeof c === 'string' && c !== '');
   const isPerson =
@@ -283,6 +320,14 @@ export function principalFromClaims(payload: JwtPayload, claims: ClaimNames): Pr
   }
   const tenantClaim = payload[claims.tenantClaim];
   const bare = typeof tenantClaim === 'string' && tenantClaim !== '' ? tenantClaim : isPerson ? sub : (clientId ?? sub);
-  const tenant = (claims.tenantPrefix ?? '') + bare;
-  return { principalId: sub, authMethod: 'jwt', tenant, scopes, admin: isPerson && isAdminGroupMember(groups) };
+  const tenant = normaliseTenant(bare, claims.tenantPrefix);
+  if (!tenant.ok) return { ok: false, reason: 'bad_tenant' };
+  if (isReservedTenant(tenant.tenant)) return { ok: false, reason: 'reserved_tenant' };
+  return { ok: true, principal: { principalId: sub, authMethod: 'jwt', tenant: tenant.tenant, scopes, admin: isPerson && isAdminGroupMember(groups) } };
+}
+
+/** {@link mapClaims}, for callers that only need the principal (undefined when the claims yield none). */
+export function principalFromClaims(payload: JwtPayload, claims: ClaimNames): Principal | undefined {
+  const mapped = mapClaims(payload, claims);
+  return mapped.ok ? mapped.principal : undefined;
 }

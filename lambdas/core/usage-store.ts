@@ -9,9 +9,15 @@
  * has no per-attribute max, so {@link UsageStore.add} makes one conditional write (`ADD requests` and `SET
  * lastUsedAt` if ours is newer) and, only when that condition fails, a second, unconditional `ADD requests` —
  * a failed conditional write changes nothing, so the count is never added twice.
+ *
+ * Reading is in pages ({@link UsageStore.page}): a tenant may have used any number of keys over time, and one
+ * answer holding all of them could pass Lambda's 6 MB response limit (and read without end). A page token carries
+ * only the last key id; the partition is rebuilt from the caller's tenant, as for items.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DependencyError } from './errors.js';
+import { isKeyId } from './api-key.js';
+import { DependencyError, ValidationError } from './errors.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
 
 export const usagePk = (tenant: string): string => `USAGE#${tenant}`;
 export const usageSk = (keyId: string): string => `KEY#${keyId}`;
@@ -21,6 +27,24 @@ export interface KeyUsage {
   readonly requests: number;
   readonly lastUsedAt: string;
 }
+
+/**
+ * Rows per page. A row is a 12-character key id, a number and an ISO time: at most ~110 bytes even escaped inside
+ * the Lambda invoke payload, so 1000 rows stay near 110 KB, far below the 5 MiB response budget.
+ */
+export const USAGE_PAGE_LIMIT = { min: 1, max: 1000, default: 1000 } as const;
+
+export interface UsagePage {
+  readonly usage: readonly KeyUsage[];
+  /** Present when more rows may follow; opaque to clients. */
+  readonly nextToken?: string;
+}
+
+/** Page tokens carry the key id a page continues after (see page-token.ts). */
+export const encodeUsagePageToken = (afterKeyId: string): string => encodePageToken(afterKeyId);
+
+/** The key id a page token continues after, or undefined when the token is not one this store minted. */
+export const decodeUsagePageToken = (token: string): string | undefined => decodePageToken(token, isKeyId);
 
 function toUsage(item: Record<string, unknown>): KeyUsage {
   return { keyId: String(item.keyId), requests: Number(item.requests ?? 0), lastUsedAt: String(item.lastUsedAt) };
@@ -59,30 +83,61 @@ export class UsageStore {
     }
   }
 
-  /** The tenant's usage per key (only keys used at least once), or of one key; another tenant's key looks unused. */
-  async listForTenant(tenant: string, options: { keyId?: string } = {}): Promise<KeyUsage[]> {
+  /**
+   * One page of the tenant's usage per key (only keys used at least once), by key id, or the usage of one key
+   * (`keyId`: another tenant's key looks unused). `limit` is clamped to USAGE_PAGE_LIMIT. A token this store did
+   * not mint is refused with a ValidationError naming `nextToken`. A token is returned only when more rows exist.
+   */
+  async page(tenant: string, options: { keyId?: string; limit?: number; nextToken?: string } = {}): Promise<UsagePage> {
+    if (options.keyId !== undefined) return { usage: await this.one(tenant, options.keyId) };
+    const limit = Math.min(USAGE_PAGE_LIMIT.max, Math.max(USAGE_PAGE_LIMIT.min, Math.trunc(options.limit ?? USAGE_PAGE_LIMIT.default)));
+    let start: Record<string, unknown> | undefined;
+    if (options.nextToken !== undefined) {
+      const after = decodeUsagePageToken(options.nextToken);
+      if (after === undefined) throw new ValidationError('Invalid query string: nextToken.', [{ field: 'nextToken', message: 'not a token this API issued' }]);
+      start = { pk: usagePk(tenant), sk: usageSk(after) }; // the partition comes from the caller, never from the token
+    }
+    const rows: KeyUsage[] = [];
     try {
-      if (options.keyId !== undefined) {
-        const out = await this.doc.send(
-          new GetCommand({ TableName: this.tableName, Key: { pk: usagePk(tenant), sk: usageSk(options.keyId) } }),
-        );
-        return out.Item ? [toUsage(out.Item)] : [];
-      }
-      const usage: KeyUsage[] = [];
-      let start: Record<string, unknown> | undefined;
+      // One more than asked, to know whether another page exists; DynamoDB may stop early at 1 MB, so loop.
       do {
         const out = await this.doc.send(
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
             ExpressionAttributeValues: { ':pk': usagePk(tenant), ':prefix': 'KEY#' },
+            Limit: limit + 1 - rows.length,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         );
-        for (const item of out.Items ?? []) usage.push(toUsage(item));
+        for (const item of out.Items ?? []) rows.push(toUsage(item));
         start = out.LastEvaluatedKey;
-      } while (start);
-      return usage;
+      } while (start && rows.length <= limit);
+    } catch (error) {
+      throw new DependencyError('usage-store', error);
+    }
+    const usage = rows.slice(0, limit);
+    const last = usage.at(-1);
+    return rows.length > limit && last ? { usage, nextToken: encodeUsagePageToken(last.keyId) } : { usage };
+  }
+
+  /** All of the tenant's usage, page after page (tests and tools; the API serves {@link page}). */
+  async listForTenant(tenant: string, options: { keyId?: string } = {}): Promise<KeyUsage[]> {
+    if (options.keyId !== undefined) return this.one(tenant, options.keyId);
+    const usage: KeyUsage[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.page(tenant, nextToken === undefined ? {} : { nextToken });
+      usage.push(...page.usage);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return usage;
+  }
+
+  private async one(tenant: string, keyId: string): Promise<KeyUsage[]> {
+    try {
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: usagePk(tenant), sk: usageSk(keyId) } }));
+      return out.Item ? [toUsage(out.Item)] : [];
     } catch (error) {
       throw new DependencyError('usage-store', error);
     }

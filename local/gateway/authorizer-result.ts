@@ -8,6 +8,7 @@
  * Context values reach the integration as strings.
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { emptyRecord } from './records.js';
 
 export const UNAUTHORIZED_MESSAGE = 'Unauthorized';
 
@@ -33,7 +34,7 @@ export function validateAuthorizerResult(raw: unknown): ValidAuthorizerResult | 
   const { principalId, policyDocument, context } = raw;
   if (typeof principalId !== 'string' || principalId === '') return undefined;
   if (!isRecord(policyDocument)) return undefined;
-  const scalars: Record<string, string | number | boolean> = {};
+  const scalars = emptyRecord<string | number | boolean>();
   if (context !== undefined && context !== null) {
     if (!isRecord(context)) return undefined;
     for (const [key, value] of Object.entries(context)) {
@@ -46,7 +47,7 @@ export function validateAuthorizerResult(raw: unknown): ValidAuthorizerResult | 
 
 /** `requestContext.authorizer` of the integration event: every context value as a string, plus principalId. */
 export function integrationAuthorizerContext(result: ValidAuthorizerResult, integrationLatencyMs: number): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+  const out = emptyRecord<string | number>();
   for (const [key, value] of Object.entries(result.context)) out[key] = String(value);
   out.principalId = result.principalId;
   out.integrationLatency = integrationLatencyMs;

@@ -10,10 +10,13 @@
  *   has empty objects.
  * - `methodArn` = `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{actual path}`.
  * - `resource` and `requestContext.resourcePath` are the route's template (`/v1/keys/{keyId}`).
+ * Header, query and path parameter maps are built without a prototype (records.ts), so a client's `constructor` or
+ * `__proto__` is just a name; the gateway hands the events to the functions as JSON, as Lambda does.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import type { Route } from '../../lambdas/routes.js';
+import { emptyRecord } from './records.js';
 
 /** Where the local REST API "is": the parts of every ARN and request context. */
 export interface ApiCoordinates {
@@ -47,7 +50,7 @@ export interface HeaderMaps {
 
 /** Header maps as API Gateway builds them, with its X-Forwarded-* headers. */
 export function headerMaps(request: GatewayRequest): HeaderMaps {
-  const multiValueHeaders: Record<string, string[]> = {};
+  const multiValueHeaders = emptyRecord<string[]>();
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i] ?? '';
     const value = request.rawHeaders[i + 1] ?? '';
@@ -67,7 +70,7 @@ export function headerMaps(request: GatewayRequest): HeaderMaps {
   forwarded('X-Forwarded-For', request.sourceIp, true);
   forwarded('X-Forwarded-Port', String(request.localPort), false);
   forwarded('X-Forwarded-Proto', 'http', false);
-  const headers: Record<string, string> = {};
+  const headers = emptyRecord<string>();
   for (const [name, values] of Object.entries(multiValueHeaders)) headers[name] = values[values.length - 1] ?? '';
   return { headers, multiValueHeaders };
 }
@@ -96,7 +99,7 @@ export interface QueryMaps {
 
 export function queryMaps(rawQuery: string): QueryMaps | undefined {
   if (rawQuery === '') return undefined;
-  const multi: Record<string, string[]> = {};
+  const multi = emptyRecord<string[]>();
   for (const pair of rawQuery.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -105,7 +108,7 @@ export function queryMaps(rawQuery: string): QueryMaps | undefined {
     (multi[name] ??= []).push(value);
   }
   if (Object.keys(multi).length === 0) return undefined;
-  const single: Record<string, string> = {};
+  const single = emptyRecord<string>();
   for (const [name, values] of Object.entries(multi)) single[name] = values[values.length - 1] ?? '';
   return { queryStringParameters: single, multiValueQueryStringParameters: multi };
 }

@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
+import { allowedOrigin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
 import type { SettingsValues } from '../../lambdas/core/settings.js';
 import { ROUTES, type HandlerName, type Route } from '../../lambdas/routes.js';
 import { evaluatePolicy } from '../policy-evaluator.js';
@@ -21,7 +21,8 @@ import { AuthorizerResultCache } from './authorizer-cache.js';
 import { integrationAuthorizerContext, isUnauthorized, validateAuthorizerResult, type ValidAuthorizerResult } from './authorizer-result.js';
 import { authorizerEvent, lambdaContext, lastHeader, methodArn, proxyEvent, type ApiCoordinates, type GatewayRequest, type IamCaller } from './events.js';
 import { AUTHORIZER_CACHE_TTL_SECONDS, IDENTITY_SOURCES, identitySourceHeader, identityValues } from './identity-sources.js';
-import { acceptsBinary, gatewayError, notReady, proxyResultToReply, wafRateLimited, type GatewayReply } from './responses.js';
+import { acceptsBinary, gatewayError, notReady, proxyResultToReply, wafRateLimited, type GatewayReply, type LocalGatewayResponseType } from './responses.js';
+import { emptyRecord } from './records.js';
 import { createRouter, type ResourceMatch } from './router.js';
 import { verifySigV4, type LocalIamCredentials } from './sigv4.js';
 import { TokenBucket } from './throttle.js';
@@ -92,8 +93,9 @@ type Outcome = { readonly reply: GatewayReply; readonly answeredBy: string };
 const TIMEOUT = Symbol('timeout');
 
 /**
- * What crosses the Lambda boundary is JSON: `undefined` members vanish, Dates become strings, and a value that
- * cannot be serialised is a function error.
+ * What crosses the Lambda boundary is JSON, both ways: `undefined` members vanish, Dates become strings, and a
+ * value that cannot be serialised is a function error. Events reach the functions as plain parsed objects, as in
+ * Lambda (own properties only; a header named `__proto__` is just a key).
  */
 function overTheWire(value: unknown): unknown {
   const text = JSON.stringify(value);
@@ -161,7 +163,10 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
   const router = createRouter(routes);
   const waf = new Waf(options.settings);
   const bucket = new TokenBucket(options.settings);
-  const corsOrigins = new Set(options.settings.corsOrigins);
+  const corsOrigins = options.settings.corsOrigins;
+  // Everything the gateway answers itself carries the static CORS headers AWS would send (lambdas/core/cors.ts).
+  const replyOptions = { corsOrigins };
+  const errorReply = (type: LocalGatewayResponseType, requestId: string, extra: { close?: boolean } = {}) => gatewayError(type, requestId, { ...replyOptions, ...extra });
   const identityHeaders = (options.identitySources ?? IDENTITY_SOURCES).map(identitySourceHeader);
   const cache = new AuthorizerResultCache(options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
@@ -180,8 +185,8 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
 
   /** OPTIONS on a resource, answered by the gateway's mock integration (CDK's defaultCorsPreflightOptions). */
   function preflight(request: GatewayRequest, found: ResourceMatch): GatewayReply {
-    const origin = header(request, 'origin');
-    if (origin === undefined || !corsOrigins.has(origin)) return { status: 204, headers: {}, body: '' };
+    const origin = allowedOrigin(corsOrigins, header(request, 'origin'));
+    if (origin === undefined) return { status: 204, headers: {}, body: '' };
     const methods = [...found.resource.methods.keys(), 'OPTIONS'];
     return {
       status: 204,
@@ -200,9 +205,9 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
   type Authorized = { readonly ok: true; readonly context: Record<string, string | number> } | { readonly ok: false; readonly outcome: Outcome };
 
   async function authorize(request: GatewayRequest, route: Route, pathParameters: Readonly<Record<string, string>>): Promise<Authorized> {
-    const fail = (type: Parameters<typeof gatewayError>[0]): Authorized => ({
+    const fail = (type: LocalGatewayResponseType): Authorized => ({
       ok: false,
-      outcome: { reply: gatewayError(type, request.requestId), answeredBy: 'authorizer' },
+      outcome: { reply: errorReply(type, request.requestId), answeredBy: 'authorizer' },
     });
     const arn = methodArn(options.api, request.method, request.rawPath);
     const started = now();
@@ -222,7 +227,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       const context = lambdaContext(options.api, 'gatehouse-local-authorizer', authorizerTimeoutMs, now);
       let raw: unknown;
       try {
-        raw = await withTimeout(async () => overTheWire(await options.authorizer(event, context)), authorizerTimeoutMs);
+        raw = await withTimeout(async () => overTheWire(await options.authorizer(overTheWire(event) as typeof event, context)), authorizerTimeoutMs);
       } catch (error) {
         return fail(isUnauthorized(error) ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE');
       } finally {
@@ -258,16 +263,16 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
     const fn = options.handlers[route.handler];
     let raw: unknown;
     try {
-      raw = await withTimeout(async () => overTheWire(await fn(event, context)), integrationTimeoutMs);
+      raw = await withTimeout(async () => overTheWire(await fn(overTheWire(event) as typeof event, context)), integrationTimeoutMs);
     } catch {
       // The function failed (Lambda reports an error): API Gateway answers 502.
-      return { reply: gatewayError('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
+      return { reply: errorReply('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
     }
-    if (raw === TIMEOUT) return { reply: gatewayError('INTEGRATION_TIMEOUT', request.requestId), answeredBy: 'integration' };
+    if (raw === TIMEOUT) return { reply: errorReply('INTEGRATION_TIMEOUT', request.requestId), answeredBy: 'integration' };
     const accept = header(request, 'accept');
     const reply = proxyResultToReply(raw, { ...(accept === undefined ? {} : { accept }), binaryMediaTypes });
     // "Malformed Lambda proxy response": 502 as well.
-    return { reply: reply ?? gatewayError('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
+    return { reply: reply ?? errorReply('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
   }
 
   async function handle(req: IncomingMessage): Promise<{ outcome: Outcome; request: Omit<GatewayRequest, 'body'> }> {
@@ -287,27 +292,27 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
     };
     const answer = (reply: GatewayReply, answeredBy: string) => ({ outcome: { reply, answeredBy }, request: base });
 
-    if (!ready) return answer(notReady(base.requestId), 'starting');
+    if (!ready) return answer(notReady(base.requestId, replyOptions), 'starting');
 
     // 1. WAF, before anything else.
     const verdict = waf.check({ sourceIp: base.sourceIp, header: (name) => header(base, name) }, receivedAtMs);
-    if (verdict.blocked) return answer(wafRateLimited(base.requestId), 'waf');
+    if (verdict.blocked) return answer(wafRateLimited(base.requestId, replyOptions), 'waf');
 
     // 2. Stage throttling.
-    if (!bucket.take(receivedAtMs)) return answer(gatewayError('THROTTLED', base.requestId), 'throttle');
+    if (!bucket.take(receivedAtMs)) return answer(errorReply('THROTTLED', base.requestId), 'throttle');
 
     // 3. Payload limit.
     const read = await readBody(req, maxPayloadBytes);
-    if (!read.ok) return answer(gatewayError('REQUEST_TOO_LARGE', base.requestId, { close: true }), 'payload');
+    if (!read.ok) return answer(errorReply('REQUEST_TOO_LARGE', base.requestId, { close: true }), 'payload');
     const request: GatewayRequest = { ...base, body: read.body };
 
     // 4. Resource and method; OPTIONS is the CORS preflight when CORS is configured.
-    if (base.method === 'OPTIONS' && corsOrigins.size > 0) {
+    if (base.method === 'OPTIONS' && corsOrigins.length > 0) {
       const found = router.resource(base.rawPath);
       if (found) return answer(preflight(request, found), 'preflight');
     }
     const match = router.match(base.method, base.rawPath);
-    if (!match) return answer(gatewayError('MISSING_AUTHENTICATION_TOKEN', base.requestId), 'route');
+    if (!match) return answer(errorReply('MISSING_AUTHENTICATION_TOKEN', base.requestId), 'route');
     const { route, pathParameters } = match;
 
     // 5. Authorization.
@@ -315,7 +320,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       const signature = await verifySigV4(request, options.iam, now());
       if (!signature.ok) {
         const type = signature.reason === 'missing' ? 'MISSING_AUTHENTICATION_TOKEN' : 'INVALID_SIGNATURE';
-        return answer(gatewayError(type, base.requestId), 'iam');
+        return answer(errorReply(type, base.requestId), 'iam');
       }
       return { outcome: await integrate(request, route, pathParameters, { iam: iamCaller }), request: base };
     }
@@ -332,7 +337,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       res.end();
       return;
     }
-    const headers: Record<string, string | string[]> = {};
+    const headers = emptyRecord<string | string[]>();
     for (const [name, value] of Object.entries(reply.headers)) headers[name] = typeof value === 'string' ? value : [...value];
     headers['x-amzn-RequestId'] = requestId;
     // API Gateway answers with a Content-Length, never chunked.
@@ -364,7 +369,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
         .catch(() => {
           // A bug in the gateway itself (or a broken connection): the generic 5XX response.
           const requestId = randomUUID();
-          write(res, requestId, gatewayError('DEFAULT_5XX', requestId));
+          write(res, requestId, errorReply('DEFAULT_5XX', requestId));
         });
     },
   };

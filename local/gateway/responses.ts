@@ -6,12 +6,16 @@
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../../lambdas/core/errors.js';
 import {
   GATEWAY_RESPONSES,
+  gatewayMadeHeaders,
   gatewayResponseBody,
+  gatewayResponseHeaders,
   WAF_RATE_LIMITED,
+  wafRateLimitedHeaders,
   type GatewayResponseDefinition,
   type GatewayResponseType,
 } from '../../lambdas/core/gateway-responses.js';
 import { WAF_REQUEST_ID } from '../../lambdas/core/waf-rules.js';
+import { emptyRecord } from './records.js';
 
 /** An HTTP answer: header values are lists so repeated headers survive. */
 export interface GatewayReply {
@@ -22,23 +26,13 @@ export interface GatewayReply {
   readonly close?: boolean;
 }
 
-/**
- * API Gateway response types the local gateway can produce beyond Gatehouse's own list. INVALID_SIGNATURE
- * (a bad or expired SigV4 signature, 403 in AWS) has no Gatehouse definition yet; until it has one it is answered
- * with ACCESS_DENIED's definition (403 PERMISSION_DENIED), which is what the contract asks for. When
- * `GATEWAY_RESPONSES` gains an INVALID_SIGNATURE entry, that entry is used with no change here.
- */
-export type LocalGatewayResponseType = GatewayResponseType | 'INVALID_SIGNATURE';
-
-const INTERIM: Partial<Record<LocalGatewayResponseType, GatewayResponseType>> = { INVALID_SIGNATURE: 'ACCESS_DENIED' };
+/** Every response type the local gateway answers with is one Gatehouse deploys (INVALID_SIGNATURE included). */
+export type LocalGatewayResponseType = GatewayResponseType;
 
 export function definitionFor(type: LocalGatewayResponseType): GatewayResponseDefinition {
-  const own = GATEWAY_RESPONSES.find((r) => (r.type as string) === type);
-  if (own) return own;
-  const interim = INTERIM[type];
-  const fallback = GATEWAY_RESPONSES.find((r) => r.type === interim);
-  if (fallback) return fallback;
-  throw new Error(`No gateway response definition for ${type}`);
+  const own = GATEWAY_RESPONSES.find((r) => r.type === type);
+  if (!own) throw new Error(`No gateway response definition for ${type}`);
+  return own;
 }
 
 /**
@@ -47,28 +41,33 @@ export function definitionFor(type: LocalGatewayResponseType): GatewayResponseDe
  */
 export const GATEWAY_RESPONSE_HEADER = 'x-gatehouse-gateway-response';
 
-export function gatewayError(type: LocalGatewayResponseType, requestId: string, extra: { close?: boolean } = {}): GatewayReply {
+/** The API's allowed browser origins: gateway-made answers carry the static CORS headers AWS would send. */
+export interface GatewayReplyOptions {
+  readonly corsOrigins: readonly string[];
+}
+
+/** A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts). */
+export function gatewayError(type: LocalGatewayResponseType, requestId: string, options: GatewayReplyOptions & { close?: boolean }): GatewayReply {
   const definition = definitionFor(type);
   return {
     status: definition.status,
-    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...definition.headers, [GATEWAY_RESPONSE_HEADER]: type },
+    headers: { ...gatewayResponseHeaders(definition, options.corsOrigins), [GATEWAY_RESPONSE_HEADER]: type },
     body: gatewayResponseBody(definition, requestId),
-    ...(extra.close ? { close: true } : {}),
+    ...(options.close ? { close: true } : {}),
   };
 }
 
-/** WAF's custom response for a rate-rule block: 429 in the envelope with Retry-After. */
 /**
  * As AWS WAF answers a rate-rule block: its custom bodies are static (the request id is a placeholder) and it
  * refuses a custom Content-Type, deriving `application/json` from the body type. The request id is still sent in
  * the x-amzn-RequestId header.
  */
-export function wafRateLimited(requestId: string): GatewayReply {
+export function wafRateLimited(requestId: string, options: GatewayReplyOptions): GatewayReply {
   return {
     status: WAF_RATE_LIMITED.status,
     headers: {
       'Content-Type': 'application/json',
-      'Retry-After': String(WAF_RATE_LIMITED.retryAfterSeconds),
+      ...wafRateLimitedHeaders(options.corsOrigins),
       'x-amzn-RequestId': requestId,
       [GATEWAY_RESPONSE_HEADER]: 'WAF_RATE_LIMITED',
     },
@@ -77,10 +76,10 @@ export function wafRateLimited(requestId: string): GatewayReply {
 }
 
 /** The local stack is still starting (no AWS counterpart: a deployed stage is ready when it exists). */
-export function notReady(requestId: string): GatewayReply {
+export function notReady(requestId: string, options: GatewayReplyOptions): GatewayReply {
   return {
     status: 503,
-    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Retry-After': '1' },
+    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...gatewayMadeHeaders(options.corsOrigins), 'Retry-After': '1' },
     body: JSON.stringify(problemBody('SERVICE_UNAVAILABLE', 'The local stack is starting; retry in a moment.', requestId)),
   };
 }
@@ -143,7 +142,7 @@ export function proxyResultToReply(raw: unknown, options: { accept?: string; bin
   for (const [name, value] of Object.entries((headers ?? {}) as Record<string, string | number | boolean>)) {
     if (!merged.has(name.toLowerCase())) merged.set(name.toLowerCase(), { name, values: [String(value)] });
   }
-  const out: Record<string, string[]> = {};
+  const out = emptyRecord<string[]>();
   for (const [lower, { name, values }] of merged) {
     out[REMAPPED.has(lower) ? `x-amzn-Remapped-${name}` : name] = values;
   }

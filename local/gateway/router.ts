@@ -14,6 +14,7 @@
  *   and CORS preflight (OPTIONS) is answered on every resource of it.
  */
 import { ROUTES, type Route } from '../../lambdas/routes.js';
+import { emptyRecord } from './records.js';
 
 export interface Resource {
   /** The resource path template, e.g. `/v1/keys/{keyId}`. */
@@ -96,7 +97,7 @@ export function createRouter(routes: readonly Route[] = ROUTES): Router {
       if (matches && (best === undefined || moreSpecific(candidate, best))) best = candidate;
     }
     if (best === undefined) return undefined;
-    const pathParameters: Record<string, string> = {};
+    const pathParameters = emptyRecord<string>();
     best.segments.forEach((segment, i) => {
       if (isParam(segment)) pathParameters[segment.slice(1, -1)] = decodeSegment(parts[i] ?? '');
     });

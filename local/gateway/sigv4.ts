@@ -15,6 +15,7 @@
  */
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { emptyRecord } from './records.js';
 
 export const SIGV4_SERVICE = 'execute-api';
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -111,7 +112,7 @@ function parseAmzDate(value: string): number | undefined {
 
 /** Query parameters as the signer takes them (decoded; repeated names as lists). `+` stays `+` (SigV4 is not form encoding). */
 function signerQuery(rawQuery: string): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
+  const query = emptyRecord<string | string[]>();
   for (const pair of rawQuery.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -162,7 +163,7 @@ export async function verifySigV4(request: SignedRequest, credentials: LocalIamC
   if (headers.has('x-amz-security-token')) return { ok: false, reason: 'session_token' };
 
   // Exactly the headers the client signed, minus those the signer generates (date) or must recompute (body hash).
-  const toSign: Record<string, string> = {};
+  const toSign = emptyRecord<string>();
   for (const name of parsed.signedHeaders) {
     if (name === 'x-amz-date' || name === 'x-amz-content-sha256') continue;
     const value = headers.get(name);

@@ -1,26 +1,43 @@
 /**
- * The WAF rate-based rules of CONTRACT §5, from the same settings the CDK stack reads
- * (`rateLimitPerIp`, `rateLimitPerCredential`, `rateLimitWindowSeconds`).
+ * The WAF rate-based rules of CONTRACT §5, from the same settings and definitions the CDK stack deploys
+ * (`rateLimitPerIp`, `rateLimitPerCredential`, `rateLimitWindowSeconds`; lambdas/core/waf-rules.ts).
  *
  * WAF runs before routing and before any authorizer, so a blocked request never reaches either.
  * Rules are evaluated in priority order; the first that blocks terminates evaluation (later rules do not
  * count that request). A rate-based rule counts every request it evaluates, blocked ones included, and
- * blocks while more than `limit` requests of one aggregation key fall in the window.
+ * blocks while more than `limit` requests of one aggregation key fall in the window. A rule keyed on a header does
+ * not count a request without that header, and a request with neither credential header is counted by the per-IP
+ * rule only.
  *
- * The per-credential limit is TWO rules, one per header: a WAF rule with CUSTOM_KEYS does not count a
- * request that lacks any of its keys, so one rule keyed on both Authorization and X-API-Key would only
- * see requests carrying both. One rule per header counts every credential wherever it is sent, and a
- * request with neither header is counted by the per-IP rule only. {@link WAF_RATE_RULES} is that
- * definition, for the CDK stack to deploy as it is.
+ * Header values become keys through exactly the web ACL's text transformations ({@link credentialRateKey}).
  *
- * Local differences (documented, deliberate): WAF evaluates its counts about every 10 s, so in AWS a burst
- * can overshoot the limit for a few seconds and a block can outlast the burst by as much; the local
- * counter is exact and immediate (stricter, never looser).
+ * Local differences (documented, deliberate; each stricter than AWS, never looser):
+ * - WAF evaluates its counts about every 10 s, so in AWS a burst can overshoot the limit for a few seconds and a
+ *   block can outlast the burst by as much; the local counter is exact and immediate.
+ * - ONE budget per credential. In AWS the two per-credential rules count separately (WAF cannot key one rule on
+ *   "whichever credential header is present"), and the transformations cannot trim, so one API key has up to
+ *   five buckets there: `Bearer <key>` in Authorization, and in X-API-Key the bare key and the key with padding
+ *   the authorizer ignores (non-breaking spaces) before, after, or on both sides. Locally both rules share one
+ *   counter, keyed on the credential as the authorizer reads it: the transformed value without its one leading and
+ *   trailing space and, in Authorization, without the `bearer ` scheme (see {@link credentialBudgetKey}). A request
+ *   carrying the same credential in both headers is counted once.
  */
 import type { SettingsValues } from '../../lambdas/core/settings.js';
-import { credentialRateKey, WAF_RATE_RULES, type WafRateRuleDefinition } from '../../lambdas/core/waf-rules.js';
+import { credentialRateKey, WAF_RATE_RULES, type CredentialHeader, type WafRateRuleDefinition } from '../../lambdas/core/waf-rules.js';
 
 export { WAF_RATE_RULES };
+
+const BEARER_PREFIX = 'bearer ';
+
+/**
+ * The local per-credential budget key: the web ACL's rate key, with what the authorizer ignores around the
+ * credential taken off, so that `Authorization: Bearer K`, `X-API-Key: K` and `X-API-Key: <NBSP>K` are one budget.
+ */
+export function credentialBudgetKey(header: CredentialHeader, value: string): string {
+  // After COMPRESS_WHITE_SPACE any padding is at most one space at each end.
+  const key = credentialRateKey(value).replace(/^ /, '').replace(/ $/, '');
+  return header === 'authorization' && key.startsWith(BEARER_PREFIX) ? key.slice(BEARER_PREFIX.length) : key;
+}
 
 export type WafSettings = Pick<SettingsValues, 'rateLimitPerIp' | 'rateLimitPerCredential' | 'rateLimitWindowSeconds'>;
 
@@ -82,17 +99,39 @@ export class Waf {
 
   constructor(settings: WafSettings, definitions: readonly WafRateRuleDefinition[] = WAF_RATE_RULES) {
     const windowMs = settings.rateLimitWindowSeconds * 1000;
+    // Every per-credential rule draws on one counter per limit setting: one credential, one budget.
+    const credentialCounters = new Map<WafRateRuleDefinition['limitSetting'], RateCounter>();
+    const credentialCounter = (setting: WafRateRuleDefinition['limitSetting']): RateCounter => {
+      let counter = credentialCounters.get(setting);
+      if (counter === undefined) {
+        counter = new RateCounter(settings[setting], windowMs);
+        credentialCounters.set(setting, counter);
+      }
+      return counter;
+    };
     this.rules = [...definitions]
       .sort((a, b) => a.priority - b.priority)
-      .map((definition) => ({ definition, counter: new RateCounter(settings[definition.limitSetting], windowMs) }));
+      .map((definition) => ({
+        definition,
+        counter: definition.aggregateKey.kind === 'ip' ? new RateCounter(settings[definition.limitSetting], windowMs) : credentialCounter(definition.limitSetting),
+      }));
   }
 
   check(request: WafRequest, nowMs: number): WafVerdict {
+    const counted = new Set<string>();
     for (const { definition, counter } of this.rules) {
-      const header = definition.aggregateKey.kind === 'ip' ? undefined : request.header(definition.aggregateKey.name);
-      const key = definition.aggregateKey.kind === 'ip' ? request.sourceIp : header === undefined ? undefined : credentialRateKey(header);
-      // CUSTOM_KEYS: a request without the key is not counted by this rule.
-      if (key === undefined) continue;
+      let key: string;
+      if (definition.aggregateKey.kind === 'ip') {
+        key = request.sourceIp;
+      } else {
+        const value = request.header(definition.aggregateKey.name);
+        // CUSTOM_KEYS: a request without the key is not counted by this rule.
+        if (value === undefined) continue;
+        key = credentialBudgetKey(definition.aggregateKey.name, value);
+        // The same credential in both headers is one request against its one budget.
+        if (counted.has(key)) continue;
+        counted.add(key);
+      }
       if (counter.hit(key, nowMs)) return { blocked: true, rule: definition.name };
     }
     return { blocked: false };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../lambdas/api/services.js';
 import { createUsageHandler } from '../../lambdas/api/usage.js';
 import { UsageRecorder, type UsageSink } from '../../lambdas/core/usage-recorder.js';
-import { UsageStore } from '../../lambdas/core/usage-store.js';
+import { decodeUsagePageToken, encodeUsagePageToken, UsageStore } from '../../lambdas/core/usage-store.js';
 import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
 import type { Principal } from '../../lambdas/core/principal.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
@@ -155,7 +155,10 @@ describe('GET /v1/usage', () => {
   const call = async (who: Principal, query?: Record<string, string>) => {
     const handler = createUsageHandler(services);
     const res = await handler(apiEvent({ method: 'GET', path: '/v1/usage', principal: who, ...(query ? { query } : {}) }), lambdaContext());
-    return { status: res.statusCode, body: bodyOf<{ usage: { keyId: string; requests: number; lastUsedAt: string }[]; code?: string; errors?: { field: string }[] }>(res) };
+    return {
+      status: res.statusCode,
+      body: bodyOf<{ usage: { keyId: string; requests: number; lastUsedAt: string }[]; nextToken?: string; code?: string; errors?: { field: string }[] }>(res),
+    };
   };
 
   beforeAll(async () => {
@@ -200,5 +203,42 @@ describe('GET /v1/usage', () => {
     expect(unknown.body.errors?.map((e) => e.field)).toEqual(['tenant']);
     const noScope = await call(principal('route-a', ['keys:read']));
     expect(noScope.status).toBe(403);
+  });
+
+  it('pages with limit and nextToken; no token on the last page; bad limits and forged tokens are 400 naming them', async () => {
+    const first = await call(principal('route-a'), { limit: '1' });
+    expect(first.body.usage.map((u) => u.keyId)).toEqual(['routekeyA001']);
+    expect(decodeUsagePageToken(first.body.nextToken!)).toBe('routekeyA001');
+    const second = await call(principal('route-a'), { limit: '1', nextToken: first.body.nextToken! });
+    expect(second.body).toEqual({ usage: [{ keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z' }] });
+    // The default page holds them all (1000 rows), with no token.
+    expect((await call(principal('route-a'))).body).not.toHaveProperty('nextToken');
+
+    for (const limit of ['0', '1001', 'x', '-1']) {
+      const bad = await call(principal('route-a'), { limit });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors?.map((e) => e.field)).toEqual(['limit']);
+    }
+    const forged = [
+      'not a token!',
+      Buffer.from('{"v":1,"after":"short"}').toString('base64url'),
+      Buffer.from('{"v":1,"after":"routekeyA001","pk":"USAGE#route-b"}').toString('base64url'),
+      `${encodeUsagePageToken('routekeyA001')}=`,
+      'A'.repeat(500),
+    ];
+    for (const nextToken of forged) {
+      const bad = await call(principal('route-a'), { nextToken });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors?.map((e) => e.field)).toEqual(['nextToken']);
+    }
+    await expect(services.usage.page('route-a', { nextToken: 'bogus!' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
+  it("a token carries a position only: another tenant's token pages through the caller's own rows", async () => {
+    const aToken = (await call(principal('route-a'), { limit: '1' })).body.nextToken!;
+    const b = await call(principal('route-b'), { nextToken: aToken });
+    expect(b.status).toBe(200);
+    // route-b's only key sorts after routekeyA001, so it is the page; route-a's rows never appear.
+    expect(b.body.usage.map((u) => u.keyId)).toEqual(['routekeyB001']);
   });
 });

@@ -357,7 +357,11 @@ describe('WAF', () => {
           CustomResponse: {
             ResponseCode: 429,
             CustomResponseBodyKey: WAF_RATE_LIMITED.customResponseBodyKey,
-            ResponseHeaders: [{ Name: 'Retry-After', Value: String(WAF_RATE_LIMITED.retryAfterSeconds) }],
+            // cdk.json configures no CORS origin: no CORS headers, and never cached.
+            ResponseHeaders: [
+              { Name: 'Retry-After', Value: String(WAF_RATE_LIMITED.retryAfterSeconds) },
+              { Name: 'Cache-Control', Value: 'no-store' },
+            ],
           },
         },
       });

@@ -1,7 +1,8 @@
 /**
  * The WAF rate-based rules of CONTRACT §5, from the same settings CDK deploys (GATEHOUSE_RATE_LIMIT_*): WAF runs
  * before routing and before the authorizer; one rule per client IP, one per credential header (a request without
- * the header is not counted by that rule); a block is 429 in the envelope with Retry-After (WAF_RATE_LIMITED).
+ * the header is not counted by that rule), which locally share one budget per credential; a block is 429 in the
+ * envelope with Retry-After (WAF_RATE_LIMITED).
  * Each test sends from its own loopback address (127.0.0.x), so per-IP counts do not mix.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,12 +66,16 @@ describe('WAF rate-based rules', () => {
     expect((await send(from, '/health')).status).toBe(200);
   });
 
-  it('per credential (X-API-Key): counted by its own rule', async () => {
+  it('per credential (X-API-Key): the same credential in Authorization draws on the same budget (local: one budget per credential)', async () => {
     const from = '127.0.0.3';
-    for (let i = 0; i < PER_CREDENTIAL; i++) expect((await send(from, '/v1/whoami', { 'x-api-key': 'not-a-key-C' })).status).toBe(401);
+    for (let i = 0; i < PER_CREDENTIAL / 2; i++) {
+      expect((await send(from, '/v1/whoami', { 'x-api-key': 'not-a-key-C' })).status).toBe(401);
+      expect((await send(from, '/v1/whoami', { authorization: 'Bearer not-a-key-C' })).status).toBe(401);
+    }
     expectWafBlock(await send(from, '/v1/whoami', { 'x-api-key': 'not-a-key-C' }));
-    // The same value in Authorization is another rule's key.
-    expect((await send(from, '/v1/whoami', { authorization: 'not-a-key-C' })).status).toBe(401);
+    expectWafBlock(await send(from, '/v1/whoami', { authorization: 'bearer\tNOT-A-KEY-C' }));
+    // Both headers with the same credential are one request against that budget; another credential is counted apart.
+    expect((await send(from, '/v1/whoami', { 'x-api-key': 'not-a-key-D', authorization: 'Bearer not-a-key-D' })).status).toBe(401);
   });
 
   it('requests with no credential header are not counted per credential; the per-IP rule then blocks the IP, other IPs unaffected', async () => {

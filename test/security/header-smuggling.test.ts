@@ -109,6 +109,10 @@ const CASES: [string, () => Case, Expect][] = [
   ['CRLF + a smuggled Authorization inside X-API-Key', () => ({ headers: { 'X-API-Key': `${b.key}\r\nAuthorization: Bearer ${a.key}` } }), 'refused'],
   ['lone CR before the key', () => ({ headers: { 'X-API-Key': `\r${a.key}` } }), 'same-or-refused'],
   ['vertical tab / form feed around the key', () => ({ headers: { 'X-API-Key': `\u000b${a.key}\u000c` } }), 'same-or-refused'],
+  ['non-breaking spaces (U+00A0) around the key', () => ({ headers: { 'X-API-Key': `\u00a0${a.key}\u00a0\u00a0` } }), 'same-or-refused'],
+  // header names that are Object.prototype members (parsed from JSON, as Lambda's events are: own properties)
+  ['headers named constructor / __proto__ / toString beside the key', () => ({ headers: JSON.parse(JSON.stringify({ 'X-API-Key': a.key }).replace('{', '{"constructor":"x","__proto__":"y","toString":"z",')) as Record<string, string> }), 'same-a'],
+  ['headers named constructor / __proto__ / valueOf and no credential', () => ({ headers: JSON.parse('{"constructor":"x","__proto__":"y","valueOf":"z"}') as Record<string, string> }), 'refused'],
 ];
 
 describe('header smuggling', () => {

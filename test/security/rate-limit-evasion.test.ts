@@ -1,11 +1,12 @@
 /**
  * The per-credential rate rule (CONTRACT §5) against one credential spelled many ways, through the local gateway
- * (whose WAF rules are the definitions CDK deploys). WAF aggregates on the raw header value; the authorizer accepts
- * `Bearer` in any case and any run of spaces or tabs after it. So one key has unboundedly many spellings that the
- * authorizer treats as the same credential and WAF counts as different ones.
+ * (whose WAF rules and text transformations are the definitions CDK deploys). The authorizer accepts `Bearer` in any
+ * case and any run of spaces or tabs after it, so one key has unboundedly many spellings; the rules key on the
+ * header value after LOWERCASE and COMPRESS_WHITE_SPACE, so every spelling counts in one bucket.
  *
- * FINDING F8 (low): the per-credential limit can be sidestepped by re-spelling the Authorization header; only the
- * per-IP rule and stage throttling remain. Kept failing until fixed (see SECURITY.md).
+ * F8 (fixed): re-spelling the Authorization header no longer yields fresh budgets. Padding and the choice of header
+ * are finding 11.10 (local-stack-round2.test.ts): locally one credential has exactly one budget; in AWS the limits
+ * of WAF leave a key up to five (see infra/waf-stack.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';

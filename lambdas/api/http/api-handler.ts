@@ -11,7 +11,7 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { CORS_EXPOSE_HEADERS } from '../../core/cors.js';
+import { allowedOrigin, CORS_EXPOSE_HEADERS } from '../../core/cors.js';
 import { AuthenticationError, GatehouseError, NotFoundError, PermissionError, PROBLEM_CONTENT_TYPE, problemFromError } from '../../core/errors.js';
 import { principalFromContext, type Principal } from '../../core/principal.js';
 import { ROUTES, type HandlerName, type Route } from '../../routes.js';
@@ -125,7 +125,16 @@ export function createApiHandler(group: HandlerName, operations: Operations, opt
     .use(injectLambdaContext(options.logger, { correlationIdPath: 'requestContext.requestId' }))
     .use(httpSecurityHeaders({ strictTransportSecurity: { maxAge: 63072000, includeSubDomains: true, preload: false } }));
   if (options.corsOrigins.length > 0) {
-    stack.use(httpCors({ origins: [...options.corsOrigins], credentials: true, exposeHeaders: CORS_EXPOSE_HEADERS.join(', ') }));
+    const origins = [...options.corsOrigins];
+    // middy looks origins up in a plain object (an Origin of `constructor` would match): decide by exact membership.
+    stack.use(
+      httpCors({
+        origins,
+        credentials: true,
+        exposeHeaders: CORS_EXPOSE_HEADERS.join(', '),
+        getOrigin: (incoming: string | undefined) => allowedOrigin(origins, incoming) ?? '',
+      }),
+    );
   }
   return stack.use(errorEnvelope(options.logger)).handler(dispatch);
 }

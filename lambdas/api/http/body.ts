@@ -22,22 +22,43 @@ function isJsonMediaType(contentType: string): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-export function zodProblems(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.');
+/**
+ * A 400 names at most this many problems, each field name clipped: a body of a million unknown keys must not
+ * become an error response larger than the request (or than Lambda's 6 MB response limit).
+ */
+export const MAX_LISTED_PROBLEMS = 10;
+export const MAX_FIELD_NAME_LENGTH = 64;
+
+const clipName = (name: string): string => (name.length > MAX_FIELD_NAME_LENGTH ? `${name.slice(0, MAX_FIELD_NAME_LENGTH)}…` : name);
+
+/** The problems a 400 lists (at most {@link MAX_LISTED_PROBLEMS}) and how many more there were. */
+function listProblems(error: z.ZodError): { listed: FieldProblem[]; more: number } {
+  const listed: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    if (listed.length === MAX_LISTED_PROBLEMS) break;
     if (issue.code === 'unrecognized_keys') {
-      return { field: issue.keys.join(', '), message: `unknown field${issue.keys.length > 1 ? 's' : ''}: not accepted here` };
+      const shown = issue.keys.slice(0, MAX_LISTED_PROBLEMS).map(clipName);
+      const more = issue.keys.length - shown.length;
+      const field = shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+      listed.push({ field, message: `unknown field${issue.keys.length > 1 ? 's' : ''}: not accepted here` });
+      continue;
     }
-    return { field, message: issue.message };
-  });
+    listed.push({ field: clipName(issue.path.map(String).join('.')), message: issue.message });
+  }
+  return { listed, more: error.issues.length - listed.length };
+}
+
+export function zodProblems(error: z.ZodError): FieldProblem[] {
+  const { listed, more } = listProblems(error);
+  return more > 0 ? [...listed, { field: '', message: `${more} more problem${more > 1 ? 's' : ''} not listed` }] : listed;
 }
 
 export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = zodProblems(result.error);
-  const names = [...new Set(problems.map((p) => p.field || what))].join(', ');
-  throw new ValidationError(`Invalid ${what}: ${names}.`, problems);
+  const { listed } = listProblems(result.error);
+  const names = [...new Set(listed.map((p) => p.field || what))].join(', ');
+  throw new ValidationError(`Invalid ${what}: ${names}.`, zodProblems(result.error));
 }
 
 export function parseJsonBody<T>(event: APIGatewayProxyEvent, schema: z.ZodType<T>, maxBytes: number): T {

@@ -6,18 +6,10 @@
 import * as z from 'zod';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../core/audit.js';
 import { MAX_AUDIT_RANGE_DAYS } from '../../core/audit-store.js';
+import { instantSchema } from './common.js';
 
-/** ISO 8601 date-time with `Z` or an offset, or a bare date (UTC midnight); normalised to `toISOString()`. */
-const isoTime = z
-  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'an ISO 8601 time such as 2024-05-01T12:00:00Z' })
-  .transform((value, ctx) => {
-    const ms = Date.parse(value);
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'an ISO 8601 time such as 2024-05-01T12:00:00Z' });
-      return z.NEVER;
-    }
-    return new Date(ms).toISOString();
-  });
+/** ISO 8601 date-time with `Z` or an offset, or a bare date (UTC midnight), bounded and normalised to `toISOString()`. */
+const isoTime = instantSchema({ allowDate: true });
 
 const TYPE_SET: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES);
 

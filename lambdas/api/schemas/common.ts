@@ -1,6 +1,7 @@
 /** Schemas shared by several route groups, and the shape each group's OpenAPI description takes. */
 import * as z from 'zod';
 import { ALL_SCOPES } from '../../core/scopes.js';
+import { EARLIEST_INSTANT, EARLIEST_INSTANT_MS, LATEST_INSTANT, LATEST_INSTANT_MS } from '../../core/instant.js';
 
 export const scopeSchema = z.enum(ALL_SCOPES);
 
@@ -16,7 +17,41 @@ export const limitSchema = (max: number, fallback: number) =>
 
 export const nextTokenSchema = z.string().min(1).max(2048).optional();
 
+/** ISO 8601 date-time with `Z` or an offset: the documented form of instants in responses. */
 export const isoDateTime = z.iso.datetime({ offset: true });
+
+/**
+ * The range of instants a client may send. Both ends have the canonical 24-character UTC form
+ * (`YYYY-MM-DDTHH:mm:ss.sssZ`, four-digit year): the store compares and sorts instants as strings, and an instant
+ * past year 9999 becomes `+010000-…`, which sorts before every four-digit year (it made audit queries fail with a
+ * 503 and rotations refuse a key as "expired").
+ */
+export { EARLIEST_INSTANT, LATEST_INSTANT };
+
+const INSTANT_FORM = 'an ISO 8601 time such as 2030-05-01T12:00:00Z';
+
+/**
+ * An instant sent by a client: an ISO 8601 date-time with `Z` or an offset (and, with `allowDate`, a bare date,
+ * meaning UTC midnight), within {@link EARLIEST_INSTANT}..{@link LATEST_INSTANT} once converted to UTC, normalised
+ * to `toISOString()`. Every request schema takes instants through this one definition.
+ */
+export function instantSchema(options: { allowDate?: boolean } = {}) {
+  const form = options.allowDate
+    ? z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: INSTANT_FORM })
+    : z.iso.datetime({ offset: true, error: INSTANT_FORM });
+  return form.transform((value, ctx) => {
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: INSTANT_FORM });
+      return z.NEVER;
+    }
+    if (ms < EARLIEST_INSTANT_MS || ms > LATEST_INSTANT_MS) {
+      ctx.addIssue({ code: 'custom', message: `must lie between ${EARLIEST_INSTANT} and ${LATEST_INSTANT} (in UTC)` });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  });
+}
 
 /** How a route group describes its operations to the OpenAPI generator (keyed `METHOD /path`). */
 export interface OperationDoc {

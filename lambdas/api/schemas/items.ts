@@ -18,53 +18,80 @@ export const itemNameSchema = z
   .max(200)
   .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode');
 
-/** DynamoDB numbers: magnitude from 1e-130; the SDK refuses integers beyond 2^53 - 1 (they would lose precision). */
+/**
+ * Smallest non-zero magnitude accepted. It was DynamoDB's number range when data was stored as a map; data is now
+ * JSON text, so it no longer has to be, but it stays part of what the API accepts. (Integers beyond 2^53 - 1 stay
+ * refused for a reason that holds: JSON.parse has already rounded them, so they could not round-trip.)
+ */
 const MIN_MAGNITUDE = 1e-130;
 
 /**
- * Checks a JSON value against what DynamoDB stores faithfully, adding an issue at the offending path: numbers in
- * range, no empty or non-Unicode member names or strings, nesting at most {@link MAX_DATA_DEPTH} levels.
- * The size limit is checked by the store (413), where the whole item is known.
+ * At most this many problems are reported about one `data`: a 1 MB body can hold 150,000 bad numbers, and a problem
+ * per number would make a 400 of 15 MB, over Lambda's 6 MB response limit (and slow to build). The first ones are
+ * enough to act on; a last problem says that more were left out.
  */
-function checkStorable(value: unknown, path: (string | number)[], depth: number, ctx: z.RefinementCtx): void {
-  const issue = (message: string) => ctx.addIssue({ code: 'custom', message, path: [...path] });
+export const MAX_DATA_PROBLEMS = 10;
+
+type Path = (string | number)[];
+
+/**
+ * Checks a JSON value against what the store keeps faithfully, calling `report` with each offending path: numbers
+ * that JSON text round-trips (safe integers, and at least 1e-130 in magnitude as the API always required), no empty
+ * or non-Unicode member names or strings, nesting at most {@link MAX_DATA_DEPTH} levels. Stops, returning false,
+ * once `report` returns false (enough problems). The size limit is checked by the store (413), where the whole item
+ * is known. Member names are only ever read (Object.entries), never assigned, so `__proto__` or `constructor` are
+ * members like any other.
+ */
+function checkStorable(value: unknown, path: Path, depth: number, report: (message: string, path: Path) => boolean): boolean {
   if (typeof value === 'number') {
     const abs = Math.abs(value);
-    if (!Number.isFinite(value) || abs > Number.MAX_SAFE_INTEGER) issue(`numbers must be within ±${Number.MAX_SAFE_INTEGER}`);
-    else if (abs !== 0 && abs < MIN_MAGNITUDE) issue('numbers must be 0 or at least 1e-130 in magnitude');
-    return;
+    if (!Number.isFinite(value) || abs > Number.MAX_SAFE_INTEGER) return report(`numbers must be within ±${Number.MAX_SAFE_INTEGER}`, path);
+    if (abs !== 0 && abs < MIN_MAGNITUDE) return report('numbers must be 0 or at least 1e-130 in magnitude', path);
+    return true;
   }
-  if (typeof value === 'string') {
-    if (LONE_SURROGATE.test(value)) issue('must be valid Unicode');
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  if (depth > MAX_DATA_DEPTH) {
-    issue(`nested deeper than ${MAX_DATA_DEPTH} levels`);
-    return;
-  }
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? report('must be valid Unicode', path) : true;
+  if (value === null || typeof value !== 'object') return true;
+  if (depth > MAX_DATA_DEPTH) return report(`nested deeper than ${MAX_DATA_DEPTH} levels`, path);
   if (Array.isArray(value)) {
-    value.forEach((v, i) => checkStorable(v, [...path, i], depth + 1, ctx));
-    return;
+    for (let i = 0; i < value.length; i++) if (!checkStorable(value[i], [...path, i], depth + 1, report)) return false;
+    return true;
   }
   for (const [k, v] of Object.entries(value)) {
-    if (k === '' || LONE_SURROGATE.test(k)) {
-      issue('member names must be non-empty valid Unicode');
-      continue;
-    }
-    checkStorable(v, [...path, k], depth + 1, ctx);
+    const ok = k === '' || LONE_SURROGATE.test(k) ? report('member names must be non-empty valid Unicode', path) : checkStorable(v, [...path, k], depth + 1, report);
+    if (!ok) return false;
   }
+  return true;
 }
 
-/** An item's free-form payload: any JSON object (not an array or a scalar). */
+const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An item's free-form payload: any JSON object (not an array or a scalar), passed on as parsed. Not `z.record`:
+ * zod rebuilds records and deliberately drops a `__proto__` member, which would silently lose client data; this
+ * schema only inspects the value and returns the very object JSON.parse made (whose `__proto__` member is an own
+ * data property, harmless unless copied by assignment, which nothing downstream does).
+ */
 export const itemDataSchema = z
-  .record(z.string(), z.unknown())
-  .superRefine((data, ctx) => checkStorable(data, [], 1, ctx))
+  .custom<Record<string, unknown>>(isJsonObject, { message: 'must be a JSON object' })
+  .superRefine((data, ctx) => {
+    let problems = 0;
+    checkStorable(data, [], 1, (message, path) => {
+      if (problems === MAX_DATA_PROBLEMS) {
+        ctx.addIssue({ code: 'custom', message: `more problems not listed (only the first ${MAX_DATA_PROBLEMS} are)`, path: [] });
+        return false;
+      }
+      problems++;
+      ctx.addIssue({ code: 'custom', message, path: [...path] });
+      return true;
+    });
+  })
+  // For the OpenAPI document: z.custom has no JSON Schema of its own.
+  .meta({ type: 'object', additionalProperties: {} })
   .describe('Any JSON object; stored as given (at most 350 KiB per item once stored)');
 
 export const createItemBody = z.strictObject({
   name: itemNameSchema,
-  data: itemDataSchema.default({}),
+  data: itemDataSchema.default(() => ({})),
 });
 
 export const replaceItemBody = z.strictObject({
@@ -84,7 +111,7 @@ export const listItemsQuery = z.strictObject({
 export const itemView = z.object({
   id: z.uuid(),
   name: z.string(),
-  data: z.record(z.string(), z.unknown()),
+  data: itemDataSchema,
   version: z.number().int().min(1).describe('Also the ETag ("<version>"); send it back as If-Match'),
   createdAt: isoDateTime,
   updatedAt: isoDateTime,

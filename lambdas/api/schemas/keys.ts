@@ -1,6 +1,6 @@
 /** Request and response shapes of the key lifecycle routes; the validator and the OpenAPI document both use them. */
 import * as z from 'zod';
-import { isoDateTime, limitSchema, nextTokenSchema, scopeSchema, type GroupDoc } from './common.js';
+import { instantSchema, isoDateTime, LATEST_INSTANT, limitSchema, nextTokenSchema, scopeSchema, type GroupDoc } from './common.js';
 
 export const MAX_GRACE_SECONDS = 86_400;
 
@@ -8,7 +8,11 @@ export const createKeyBody = z
   .object({
     name: z.string().trim().min(1).max(100),
     scopes: z.array(scopeSchema).min(1).max(6).refine((s) => new Set(s).size === s.length, 'scopes must not repeat'),
-    expiresAt: isoDateTime.optional(),
+    expiresAt: instantSchema()
+      .optional()
+      .describe(
+        `When the key stops working: ISO 8601, in the future, at most ${LATEST_INSTANT}; stored in UTC. A key calling this route cannot make a key that outlives itself: without expiresAt the new key expires when the calling key does.`,
+      ),
   })
   .strict();
 

@@ -1,6 +1,8 @@
 /** `GET /v1/usage`: the query string and the response as zod schemas, plus what the OpenAPI generator needs. */
 import * as z from 'zod';
 import { isKeyId } from '../../core/api-key.js';
+import { decodeUsagePageToken, USAGE_PAGE_LIMIT } from '../../core/usage-store.js';
+import { limitSchema } from './common.js';
 
 export const usageQuerySchema = z.strictObject({
   keyId: z
@@ -8,6 +10,12 @@ export const usageQuerySchema = z.strictObject({
     .refine(isKeyId, 'a key id (12 base62 characters)')
     .optional()
     .describe("Only this key's usage (an unknown key, or another tenant's, has none)."),
+  limit: limitSchema(USAGE_PAGE_LIMIT.max, USAGE_PAGE_LIMIT.default).describe(`Rows per page, 1–${USAGE_PAGE_LIMIT.max} (default ${USAGE_PAGE_LIMIT.default}).`),
+  nextToken: z
+    .string()
+    .refine((t) => decodeUsagePageToken(t) !== undefined, 'not a token this API issued')
+    .optional()
+    .describe('From the previous page; valid only for the tenant it was issued to.'),
 });
 
 export type UsageQueryParams = z.output<typeof usageQuerySchema>;
@@ -20,6 +28,7 @@ export const keyUsageSchema = z.object({
 
 export const usageResponseSchema = z.object({
   usage: z.array(keyUsageSchema).describe("The caller's tenant's keys that have been used, by key id."),
+  nextToken: z.string().optional().describe('Absent on the last page'),
 });
 
 export const usageOpenApi = {
@@ -27,7 +36,7 @@ export const usageOpenApi = {
     query: usageQuerySchema,
     response: usageResponseSchema,
     responses: {
-      200: "Usage of the tenant's keys",
+      200: "A page of usage of the tenant's keys, by key id",
       400: 'A query parameter is invalid (named in the problem details)',
       401: 'No valid credential',
       403: 'Missing scope usage:read',

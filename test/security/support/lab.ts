@@ -130,6 +130,7 @@ export async function startLab(options: { oidcProcess?: boolean; tableName?: str
             clientIds: [oidc.config.machineClient.clientId, oidc.config.loginClient.clientId],
             tokenUse: 'access' as const,
             ...DEFAULT_CLAIMS,
+            scopePrefix: `${oidc.config.resourceServerId}/`,
           },
         ]
       : []),
