@@ -78,7 +78,7 @@ export function checkInfraBundling(): InfraCheck {
 /** Every entry the CDK app deploys (infra/api-stack.ts: authorizer + one per route handler group; data and identity stacks). */
 export function deployedEntries(): { name: string; entry: string }[] {
   const entries = [{ name: 'authorizer', entry: 'lambdas/authorizer/handler.ts' }];
-  for (const handler of [...new Set(ROUTES.map((r) => r.handler))]) entries.push({ name: `api/${handler}`, entry: `lambdas/api/${handler}.ts` });
+  for (const handler of [...new Set(ROUTES.map((r) => r.handler))]) entries.push({ name: `api/${handler}`, entry: `lambdas/api/${handler}/index.ts` });
   entries.push({ name: 'bootstrap', entry: 'lambdas/bootstrap/handler.ts' });
   entries.push({ name: 'jwks-mirror', entry: 'lambdas/jwks-mirror/handler.ts' });
   return entries.filter((e) => existsSync(join(REPO_ROOT, e.entry)));

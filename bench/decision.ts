@@ -22,6 +22,7 @@ import { buildDecisionFixture, CLIENT_ID, ISSUER, POOL_ID, silent } from './fixt
 import { compare, formatNs, type Stats } from './measure.js';
 import { createPeerAuthorizer, startJwksServer } from './peer.js';
 import { whatIfCognitoVerifySync } from './what-if-jwt.js';
+import { GATEHOUSE_API } from '../lambdas/routes.js';
 
 export interface DecisionRow extends Stats {
   readonly vsFloor: number;
@@ -133,7 +134,7 @@ export async function runDecision(options: { quick?: boolean; log?: (line: strin
     const whatIf = whatIfCognitoVerifySync(bare);
     if (JSON.stringify(whatIf(f.jwt)) !== JSON.stringify(bare.verifySync(f.jwt))) throw new Error('what-if verifier disagrees');
     const claims = bare.verifySync(f.jwt);
-    const principal = principalFromClaims(claims, DEFAULT_CLAIMS)!;
+    const principal = principalFromClaims(claims, { ...DEFAULT_CLAIMS, catalog: GATEHOUSE_API.scopes })!;
     const pieces: [BreakdownKey, string, () => unknown][] = [
       ['floor', 'crypto.verify, inputs already bytes (the floor)', () => cryptoVerify('RSA-SHA256', signed, publicKey, signature)],
       [
@@ -158,11 +159,11 @@ export async function runDecision(options: { quick?: boolean; log?: (line: strin
         'Gatehouse: read iss to pick the verifier (base64 + JSON.parse)',
         () => (JSON.parse(Buffer.from(p, 'base64').toString('utf8')) as { iss?: unknown }).iss,
       ],
-      ['principal', 'Gatehouse: claims → principal', () => principalFromClaims(claims, DEFAULT_CLAIMS)],
+      ['principal', 'Gatehouse: claims → principal', () => principalFromClaims(claims, { ...DEFAULT_CLAIMS, catalog: GATEHOUSE_API.scopes })],
       [
         'policy',
         'Gatehouse: policy + context',
-        () => buildPolicy({ principalId: principal.principalId, methodArn: f.jwtEvent.methodArn, scopes: principal.scopes, context: principalToContext(principal) }),
+        () => buildPolicy({ principalId: principal.principalId, methodArn: f.jwtEvent.methodArn, scopes: principal.scopes, routes: GATEHOUSE_API.routes, context: principalToContext(principal) }),
       ],
     ];
     const pieceStats = await compare(
@@ -176,12 +177,14 @@ export async function runDecision(options: { quick?: boolean; log?: (line: strin
     // --- API key, cache miss, store answered from memory: what the authorizer itself costs on a miss ---
     const record = f.record;
     const memoryAuthorizer = createAuthorizer({
+      api: GATEHOUSE_API,
       mode: 'enforce',
       anonymousScopes: [],
       keys: new ApiKeyVerifier({
         store: { get: () => Promise.resolve(record) },
         peppers: new PepperProvider(new StaticPepperSource('bench-pepper-'.padEnd(48, 'x')), { refreshSeconds: 300, maxStaleSeconds: 3600 }),
         environment: 'test',
+        scopes: GATEHOUSE_API.scopes,
       }),
       tokens: { verify: () => Promise.reject(new Error('unused')) },
       cache: new DecisionCache({ maxEntries: 10, positiveTtlMs: 0, negativeTtlMs: 0 }),

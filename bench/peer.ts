@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import jwt, { type GetPublicKeyOrSecret, type JwtPayload } from 'jsonwebtoken';
 import jwksClient from 'jwks-rsa';
-import { ROUTES } from '../lambdas/routes.js';
+import { GATEHOUSE_API, ROUTES } from '../lambdas/routes.js';
 
 export interface JwksServer {
   readonly url: string;
@@ -38,11 +38,6 @@ export async function startJwksServer(jwks: unknown): Promise<JwksServer> {
   };
 }
 
-const GROUP_SCOPES: Record<string, string[]> = {
-  admins: ['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read', 'audit:read'],
-  users: ['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read'],
-};
-
 export function createPeerAuthorizer(options: { jwksUri: string; issuer: string; clientId: string }) {
   const client = jwksClient({ jwksUri: options.jwksUri, cache: true, cacheMaxEntries: 5, cacheMaxAge: 600_000, rateLimit: true });
   const getKey: GetPublicKeyOrSecret = (header, callback) => {
@@ -63,7 +58,7 @@ export function createPeerAuthorizer(options: { jwksUri: string; issuer: string;
     const claims = await verify(token);
     if (claims.token_use !== 'access' || claims.client_id !== options.clientId) throw new Error('Unauthorized');
     const groups: string[] = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as string[]) : [];
-    const scopes = [...new Set(groups.flatMap((g) => GROUP_SCOPES[g] ?? []))];
+    const scopes = GATEHOUSE_API.scopes.forGroups(groups);
     // arn:aws:execute-api:region:account:api/stage/VERB/path → one Allow per route the scopes reach.
     const [arnBase = '', stage = ''] = event.methodArn.split('/');
     const prefix = `${arnBase}/${stage}/`;

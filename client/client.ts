@@ -35,7 +35,7 @@ import type {
   Whoami,
 } from './operations.js';
 import { isIdempotent, mayRetryStatus, parseRetryAfter, backoffDelayMs, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
-import { expandPath, findRoute, routeOf, type Route } from './routes.js';
+import { expandPath, findRoute, ROUTES, routeOf, type Route } from './routes.js';
 
 export interface GatehouseClientOptions {
   /** The API's base URL, with the stage path when there is one (`https://…/prod`). */
@@ -54,7 +54,15 @@ export interface GatehouseClientOptions {
   onRetry?: (event: RetryEvent) => void;
   /** For tests: the clock. */
   now?: () => number;
+  /**
+   * The API's route table (default: Gatehouse's own, `lambdas/routes.ts`): which routes are IAM, public or token
+   * routes and which scope each needs. A team's API passes its deployment's routes (`defineApp(...).api.routes`).
+   */
+  routes?: readonly Route[];
 }
+
+/** Input of `call` for a route without declared client types (a team's own route). */
+export type UntypedOperationInput = RequestOptions & { params?: Record<string, string>; body?: unknown; query?: RawRequest['query'] };
 
 export interface RetryEvent {
   readonly request: RequestSummary;
@@ -140,6 +148,7 @@ export class GatehouseClient {
   private readonly userAgent: string;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
   private readonly now: () => number;
+  private readonly routes: readonly Route[];
 
   constructor(options: GatehouseClientOptions) {
     const base = new URL(options.baseUrl);
@@ -155,19 +164,25 @@ export class GatehouseClient {
     this.userAgent = options.userAgent ?? `gatehouse-client/${VERSION} node/${process.versions.node}`;
     this.onRetry = options.onRetry;
     this.now = options.now ?? Date.now;
+    this.routes = options.routes ?? ROUTES;
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Typed access to every route
   // ---------------------------------------------------------------------------------------------------------
 
-  /** Any route of the table by its key, e.g. `call('GET /v1/keys/{keyId}', { params: { keyId } })`. */
+  /**
+   * Any route of the table by its key, e.g. `call('GET /v1/keys/{keyId}', { params: { keyId } })`: typed for
+   * Gatehouse's own routes, `unknown` for others (a route group added to the table, a team's own route).
+   */
   async call<K extends OperationKey>(
     key: K,
     ...args: object extends OperationInput<K> ? [input?: OperationInput<K>] : [input: OperationInput<K>]
-  ): Promise<OperationResponse<K>> {
-    const input = (args[0] ?? {}) as RequestOptions & { params?: Record<string, string>; body?: unknown; query?: RawRequest['query'] };
-    const route = routeOf(key);
+  ): Promise<OperationResponse<K>>;
+  async call(key: string, input?: UntypedOperationInput): Promise<unknown>;
+  async call(key: string, ...args: [input?: UntypedOperationInput]): Promise<unknown> {
+    const input = args[0] ?? {};
+    const route = routeOf(key, this.routes);
     const response = await this.send(route.method, expandPath(route.path, input.params), route, {
       body: input.body,
       query: input.query,
@@ -247,7 +262,7 @@ export class GatehouseClient {
   request<T = unknown>(method: string, path: string, init: RawRequest = {}): Promise<RawResponse<T>> {
     if (!path.startsWith('/')) throw new TypeError('path must start with /');
     const upper = method.toUpperCase();
-    return this.send(upper, path, findRoute(upper, path.split('?')[0] ?? path), init) as Promise<RawResponse<T>>;
+    return this.send(upper, path, findRoute(upper, path.split('?')[0] ?? path, this.routes), init) as Promise<RawResponse<T>>;
   }
 
   private authenticatorFor(route: Route | undefined, method: string): Authenticator {

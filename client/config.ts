@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 
 import { z } from 'zod';
 
-import { ALL_SCOPES } from '../lambdas/core/scopes.js';
+import { ALL_SCOPES } from '../lambdas/routes.js';
 import { GatehouseClientError } from './errors.js';
 import { parseLoopbackRedirect, type TokenSet } from './oidc.js';
 import type { AwsCredentials } from './sigv4.js';
@@ -196,8 +196,13 @@ const localJsonSchema = z.object({
   iam: z.object({ region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
 });
 
-/** Login scopes for an issuer with a resource server: `openid` plus every Gatehouse scope, qualified. */
+/**
+ * Login scopes for an issuer with a resource server: `openid` plus every scope of the API, qualified. The local
+ * stack's machine client holds every scope the running API declares (a team's too), so its list is the one to ask
+ * for; without it, Gatehouse's own.
+ */
 function qualifiedScopes(resourceServerId: string | undefined, machineScopes: readonly string[] | undefined): string[] {
+  if (machineScopes && machineScopes.length > 0 && machineScopes.every((s) => s.includes('/'))) return ['openid', ...machineScopes];
   const prefix =
     resourceServerId ?? machineScopes?.map((s) => s.slice(0, Math.max(0, s.lastIndexOf('/')))).find((p) => p !== '');
   return ['openid', ...(prefix ? ALL_SCOPES.map((s) => `${prefix}/${s}`) : [])];

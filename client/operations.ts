@@ -7,11 +7,13 @@
  */
 import type { z } from 'zod';
 
-import type { auditListResponseSchema, auditQuerySchema } from '../lambdas/api/schemas/audit.js';
-import type { healthView, verifyBody, verifyView, whoamiView } from '../lambdas/api/schemas/identity.js';
-import type { createItemBody, itemListView, itemView, listItemsQuery, replaceItemBody } from '../lambdas/api/schemas/items.js';
-import type { createdKeyView, createKeyBody, keyView, listKeysQuery, rotateKeyBody } from '../lambdas/api/schemas/keys.js';
-import type { usageQuerySchema, usageResponseSchema } from '../lambdas/api/schemas/usage.js';
+import type { auditListResponseSchema, auditQuerySchema } from '../lambdas/api/audit/schemas.js';
+import type { healthView } from '../lambdas/api/health/operations.js';
+import type { createItemBody, itemListView, itemView, listItemsQuery, replaceItemBody } from '../lambdas/api/items/schemas.js';
+import type { createdKeyView, createKeyBody, keyView, listKeysQuery, rotateKeyBody } from '../lambdas/api/keys/schemas.js';
+import type { usageQuerySchema, usageResponseSchema } from '../lambdas/api/usage/schemas.js';
+import type { verifyBody, verifyView } from '../lambdas/api/verify/schemas.js';
+import type { whoamiView } from '../lambdas/api/whoami/schemas.js';
 
 /** Query strings are strings on the wire; the client also takes numbers and lists (joined with commas). */
 export type QueryInput<S extends z.ZodType> = {

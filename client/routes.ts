@@ -13,10 +13,10 @@ const isParam = (segment: string): boolean => segment.startsWith('{') && segment
  * The route a request addresses, by the gateway's rule: among templates matching every segment, the one with a
  * literal where they first differ wins. Undefined for a path the table does not have.
  */
-export function findRoute(method: string, path: string): Route | undefined {
+export function findRoute(method: string, path: string, routes: readonly Route[] = ROUTES): Route | undefined {
   const parts = segments(path.split('?')[0] ?? '');
   let best: { route: Route; segs: string[] } | undefined;
-  for (const route of ROUTES) {
+  for (const route of routes) {
     if (route.method !== method.toUpperCase()) continue;
     const segs = segments(route.path);
     if (segs.length !== parts.length) continue;
@@ -32,11 +32,11 @@ export function findRoute(method: string, path: string): Route | undefined {
 }
 
 /** The route of an operation key (`METHOD /template`). */
-export function routeOf(key: string): Route {
+export function routeOf(key: string, routes: readonly Route[] = ROUTES): Route {
   const space = key.indexOf(' ');
   const method = key.slice(0, space);
   const path = key.slice(space + 1);
-  const route = ROUTES.find((r) => r.method === method && r.path === path);
+  const route = routes.find((r) => r.method === method && r.path === path);
   if (!route) throw new Error(`The route table has no ${key}`);
   return route;
 }

@@ -11,8 +11,10 @@
  */
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import type { Api } from '../lambdas/core/api-definition.js';
 import { ConfigError } from '../lambdas/core/errors.js';
-import { readSettings, SETTINGS, type SettingName, type SettingsValues } from '../lambdas/core/settings.js';
+import { readSettings, resolveAnonymousScopes, SETTINGS, type SettingName, type SettingsValues } from '../lambdas/core/settings.js';
+import { GATEHOUSE_API } from '../lambdas/routes.js';
 
 /** Settings the CDK app computes from the resources it creates; setting them in context is an error. */
 const COMPUTED_SETTINGS = {
@@ -109,7 +111,11 @@ type InfraSchema = typeof INFRA_SCHEMA;
 export type InfraKey = keyof InfraSchema;
 export type InfraValues = { [K in InfraKey]: z.output<InfraSchema[K]['schema']> };
 
-export type ContextSettings = Pick<SettingsValues, ContextSettingName>;
+/**
+ * The settings read from context. `anonymousScopes` is resolved: the configured list checked against the API's scope
+ * catalog, or the catalog's declared default when none is configured.
+ */
+export type ContextSettings = Omit<Pick<SettingsValues, ContextSettingName>, 'anonymousScopes'> & { readonly anonymousScopes: readonly string[] };
 
 export interface GatehouseConfig {
   /** Settings shared with the functions, validated by settings.ts. */
@@ -128,9 +134,10 @@ export const KNOWN_CONTEXT_KEYS: readonly string[] = [...CONTEXT_SETTINGS, ...(O
 
 /**
  * Validates the whole context. Throws ConfigError naming the first bad key and the form it expects.
- * `context` is `app.node.getAllContext()` (cdk.json merged with `-c` values).
+ * `context` is `app.node.getAllContext()` (cdk.json merged with `-c` values); `api` is the deployment's API, whose
+ * scope catalog `anonymousScopes` is checked against (default: Gatehouse's own, lambdas/routes.ts).
  */
-export function readConfig(context: Readonly<Record<string, unknown>>): GatehouseConfig {
+export function readConfig(context: Readonly<Record<string, unknown>>, api: Api = GATEHOUSE_API): GatehouseConfig {
   for (const [key, value] of Object.entries(context)) {
     if (value === undefined || isCdkKey(key)) continue;
     if (key in COMPUTED_SETTINGS) throw new ConfigError(key, `no value: it cannot be configured (${COMPUTED_SETTINGS[key as ComputedSetting]})`);
@@ -141,22 +148,19 @@ export function readConfig(context: Readonly<Record<string, unknown>>): Gatehous
     }
   }
 
-  const settings = {} as ContextSettings;
+  const read = {} as Pick<SettingsValues, ContextSettingName>;
   for (const name of CONTEXT_SETTINGS) {
     try {
-      Object.assign(settings, readSettings([name], context, 'context'));
+      Object.assign(read, readSettings([name], context, 'context'));
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       // A schema that throws instead of reporting (e.g. a refinement calling new URL on a non-URL) still names the key.
       throw new ConfigError(name, `${SETTINGS[name].expected} (${error instanceof Error ? error.message : String(error)})`);
     }
   }
-  // A deployed authorizer has no loopback: a JWKS must be reachable from AWS over https.
-  settings.oidcIssuers.forEach((issuer, i) => {
-    if (!issuer.jwksUri.startsWith('https://')) {
-      throw new ConfigError('oidcIssuers', `https JWKS URIs in a deployment (at ${i}.jwksUri: loopback http is for the local stack only)`);
-    }
-  });
+  assertDeployableIssuers(read.oidcIssuers);
+  // Undeclared or credential scopes for the anonymous principal fail synthesis, not a cold start.
+  const settings: ContextSettings = { ...read, anonymousScopes: resolveAnonymousScopes(read.anonymousScopes, api.scopes, 'context') };
 
   const infra: Partial<Record<InfraKey, unknown>> = {};
   for (const key of Object.keys(INFRA_SCHEMA) as InfraKey[]) {
@@ -175,6 +179,61 @@ export function readConfig(context: Readonly<Record<string, unknown>>): Gatehous
   for (const name of CONTEXT_SETTINGS) if (context[name] !== undefined && context[name] !== '') raw[name] = context[name];
 
   return { settings, raw, infra: infra as InfraValues };
+}
+
+/** An OIDC issuer as configured (settings.ts `oidcIssuers`; defaults filled in when read). */
+export interface OidcIssuerInput {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly audience?: readonly string[] | null;
+  readonly clientIds?: readonly string[] | null;
+  readonly tokenUse?: 'access' | 'id' | 'any';
+  readonly scopeClaim?: string;
+  readonly groupsClaim?: string;
+  readonly tenantClaim?: string;
+  readonly tenantPrefix?: string;
+  readonly scopePrefix?: string;
+}
+
+/**
+ * The construct library's configuration, in the form `cdk.json` context takes it: the same keys, the same
+ * validation, the same defaults (lambdas/core/settings.ts for the settings the functions share, {@link INFRA_SCHEMA}
+ * for the rest). Every key is optional.
+ */
+export type GatehouseConfigInput = { readonly [K in Exclude<ContextSettingName, 'oidcIssuers'>]?: z.input<(typeof SETTINGS)[K]['schema']> } & {
+  readonly [K in InfraKey]?: z.input<InfraSchema[K]['schema']>;
+} & {
+  readonly oidcIssuers?: readonly OidcIssuerInput[];
+};
+
+/**
+ * The configuration a team's app gives the Gatehouse constructs (one object, shared by all of them): validated
+ * exactly like `cdk.json` context. Throws ConfigError naming the first bad key. Pass the app when `anonymousScopes`
+ * names its own scopes (they are checked against its catalog; default: Gatehouse's own).
+ *
+ * @example gatehouseConfig({ corsOrigins: ['https://app.example.com'], authMode: 'enforce' })
+ */
+export function gatehouseConfig(input: GatehouseConfigInput = {}, app?: { readonly api: Api }): GatehouseConfig {
+  return readConfig(input, app?.api);
+}
+
+/**
+ * The anonymous principal's scopes (audit and off modes) in the deployment of `api`: the configured list, checked
+ * against `api`'s catalog, or — when none is configured — `api`'s declared default. (A config read against another
+ * catalog, e.g. gatehouseConfig() without the app, still yields the app's own default.)
+ */
+export function anonymousScopesFor(config: GatehouseConfig, api: Api): readonly string[] {
+  const configured = config.raw.anonymousScopes !== undefined ? [...config.settings.anonymousScopes] : null;
+  return resolveAnonymousScopes(configured, api.scopes, 'context');
+}
+
+/** A deployed authorizer has no loopback: a JWKS must be reachable from AWS over https. */
+export function assertDeployableIssuers(issuers: readonly { readonly jwksUri: string }[]): void {
+  issuers.forEach((issuer, i) => {
+    if (!issuer.jwksUri.startsWith('https://')) {
+      throw new ConfigError('oidcIssuers', `https JWKS URIs in a deployment (at ${i}.jwksUri: loopback http is for the local stack only)`);
+    }
+  });
 }
 
 /** `-c callbackUrls='["…"]'` arrives as a string: accept JSON text where the schema wants an array. */

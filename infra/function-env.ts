@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
-import { readSettings, SETTINGS, type SettingName } from '../lambdas/core/settings.js';
+import { NO_SCOPES, readSettings, SETTINGS, type SettingName } from '../lambdas/core/settings.js';
 import { CONTEXT_SETTINGS, type ContextSettingName, type GatehouseConfig } from './config.js';
 
 /** Values the deployment supplies itself (resource names, ARNs, JSON with tokens). */
@@ -27,7 +27,8 @@ function envValue(name: ContextSettingName, config: GatehouseConfig): string | u
     if (raw === undefined) return JSON.stringify(value);
     return typeof raw === 'string' ? raw : JSON.stringify(raw);
   }
-  if (Array.isArray(value)) return value.join(' ');
+  // An empty environment variable reads as unset (the default): an empty scope list is spelt `none`.
+  if (Array.isArray(value)) return value.length === 0 && name === 'anonymousScopes' ? NO_SCOPES : value.join(' ');
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
   throw new Error(`No environment form for setting ${name}`);
 }

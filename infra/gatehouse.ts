@@ -1,23 +1,30 @@
 /**
  * The whole of Gatehouse as one CDK app: five env-agnostic stacks (no lookups), deployed in dependency order by
- * `cdk deploy --all`.
+ * `cdk deploy --all`, each a thin composition of one construct of the library (infra/index.ts).
  *
- *   <prefix>Network  VPC (isolated subnets, no NAT), VPC endpoints, flow logs, the functions' security group
- *   <prefix>Data     DynamoDB table, pepper and admin-key secrets, bootstrap admin key (custom resource)
- *   <prefix>Identity Cognito user pool, managed login, clients, resource server, groups; the JWKS mirror
- *   <prefix>Waf      the regional web ACL and its logging
- *   <prefix>Api      REST API from the route table, authorizer and handler functions, WAF association
+ *   <prefix>Network  GatehouseNetwork: VPC (isolated subnets, no NAT), VPC endpoints, flow logs, security groups
+ *   <prefix>Data     GatehouseData: DynamoDB table, pepper and admin-key secrets, bootstrap admin key
+ *   <prefix>Identity GatehouseIdentity: Cognito user pool, managed login, clients, resource server, groups; JWKS mirror
+ *   <prefix>Waf      GatehouseWaf: the regional web ACL and its logging
+ *   <prefix>Api      GatehouseApi: REST API from the route table, authorizer and handler functions, WAF association
+ *
+ * The handler groups are loaded first (dynamic import, {@link loadAppGroups}); building the stacks is synchronous.
  */
 import type { App } from 'aws-cdk-lib';
+import type { HandlerGroup } from '../lambdas/api/group.js';
+import { GATEHOUSE_APP, type GatehouseApp } from '../lambdas/app.js';
 import { ApiStack } from './api-stack.js';
 import { readConfig, type GatehouseConfig } from './config.js';
 import { DataStack } from './data-stack.js';
+import { requiredEndpoints } from './endpoints.js';
 import { IdentityStack } from './identity-stack.js';
 import { NetworkStack } from './network-stack.js';
 import { WafStack } from './waf-stack.js';
 
 export interface GatehouseStacks {
   readonly config: GatehouseConfig;
+  readonly app: GatehouseApp;
+  readonly groups: ReadonlyMap<string, HandlerGroup>;
   readonly network: NetworkStack;
   readonly data: DataStack;
   readonly identity: IdentityStack;
@@ -25,23 +32,40 @@ export interface GatehouseStacks {
   readonly api: ApiStack;
 }
 
-export function buildGatehouse(app: App): GatehouseStacks {
-  const config = readConfig(app.node.getAllContext() as Record<string, unknown>);
+export interface BuildGatehouseOptions {
+  /** The handler groups the app's routes name: `await loadAppGroups(app)`. */
+  readonly groups: ReadonlyMap<string, HandlerGroup>;
+  /** @default GATEHOUSE_APP (the repository's own route table, lambdas/routes.ts) */
+  readonly app?: GatehouseApp;
+  /** Entry files of groups not in lambdas/api/<name>/ (GatehouseApiProps.handlerEntries). */
+  readonly handlerEntries?: Readonly<Record<string, string>>;
+}
+
+export function buildGatehouse(cdkApp: App, options: BuildGatehouseOptions): GatehouseStacks {
+  const app = options.app ?? GATEHOUSE_APP;
+  const config = readConfig(cdkApp.node.getAllContext() as Record<string, unknown>, app.api);
+  const { groups } = options;
   const prefix = config.infra.stackPrefix;
   const description = (what: string) => `Gatehouse ${what}`;
 
-  const network = new NetworkStack(app, `${prefix}Network`, { config, description: description('network: isolated VPC and endpoints') });
-  const data = new DataStack(app, `${prefix}Data`, { config, network: network.functionNetwork, description: description('data: table, secrets, bootstrap admin key') });
-  const identity = new IdentityStack(app, `${prefix}Identity`, { config, table: data.table, description: description('identity: Cognito and the JWKS mirror') });
-  const waf = new WafStack(app, `${prefix}Waf`, { config, description: description('WAF web ACL') });
-  const api = new ApiStack(app, `${prefix}Api`, {
+  const network = new NetworkStack(cdkApp, `${prefix}Network`, {
     config,
+    endpoints: requiredEndpoints(groups.values(), app.targets),
+    description: description('network: isolated VPC and endpoints'),
+  });
+  const data = new DataStack(cdkApp, `${prefix}Data`, { config, network: network.functionNetwork, api: app.api, description: description('data: table, secrets, bootstrap admin key') });
+  const identity = new IdentityStack(cdkApp, `${prefix}Identity`, { config, table: data.table, api: app.api, description: description('identity: Cognito and the JWKS mirror') });
+  const waf = new WafStack(cdkApp, `${prefix}Waf`, { config, description: description('WAF web ACL') });
+  const api = new ApiStack(cdkApp, `${prefix}Api`, {
+    config,
+    app,
+    groups,
     network: network.functionNetwork,
-    table: data.table,
-    pepper: data.pepper,
-    cognitoSetting: identity.cognitoSetting,
-    webAclArn: waf.webAcl.attrArn,
+    data: data.data,
+    identity: identity.identity,
+    webAclArn: waf.waf.webAclArn,
+    handlerEntries: options.handlerEntries,
     description: description('API: REST API, authorizer and handlers'),
   });
-  return { config, network, data, identity, waf, api };
+  return { config, app, groups, network, data, identity, waf, api };
 }

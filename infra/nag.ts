@@ -19,6 +19,12 @@ export const NAG_REASONS = {
   publicRoute:
     'Public by contract (CONTRACT §3): the liveness probe and the OpenAPI document must be readable without a credential. ' +
     'Their handlers read no data and hold no IAM permission; WAF and stage throttling still apply.',
+  declaredPublicRoute:
+    'Public by the app\'s own declaration: its route table marks this route auth "public", the team\'s decision that it needs ' +
+    'no credential. Gatehouse sets every X-Gatehouse-* principal header empty on it; WAF and stage throttling still apply.',
+  declaredIamRoute:
+    'Authorised by AWS IAM (SigV4) by the app\'s own declaration (auth "iam"): its callers are AWS principals, which a ' +
+    'Cognito authorizer cannot admit.',
   lambdaAuthorizer:
     'Authorised by the Gatehouse REQUEST authorizer (a Lambda authorizer), not a Cognito authorizer: the API must accept ' +
     'Gatehouse API keys and tokens from any configured OIDC issuer as well as Cognito tokens (CONTRACT §1), which a ' +

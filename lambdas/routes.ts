@@ -1,35 +1,34 @@
 /**
- * The one route table (CONTRACT §3). CDK builds the REST API from it, the local gateway routes by it,
- * the authorizer derives its policy from it and the OpenAPI document is generated from it.
- * Nothing else lists routes.
+ * Gatehouse's own API: the one route table and the scopes its routes need (the contract's routes and scopes,
+ * docs/contract.md). CDK builds the REST API from it, the local gateway routes by it, the authorizer derives its
+ * policy from it, the handlers check it and the OpenAPI document, the local OIDC provider, the Cognito resource
+ * server and the client are generated from it. Nothing else lists routes or scopes.
+ *
+ * Adding a route group (docs/your-api.md): declare its scopes here (with the groups that hold them), its routes
+ * here, and write its handler folder `lambdas/api/<handler>/`. Nothing else changes.
  */
-import type { Scope } from './core/scopes.js';
+import { defineApi, type Route } from './core/api-definition.js';
+import { ADMIN_GROUP, type ScopeDefinition } from './core/scopes.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+export type { AuthKind, HttpMethod, Route } from './core/api-definition.js';
 
-/**
- * - `public`: no authorizer.
- * - `token`: the Gatehouse REQUEST authorizer (API key or JWT).
- * - `iam`: API Gateway IAM auth (SigV4).
- */
-export type AuthKind = 'public' | 'token' | 'iam';
+const USERS = 'users';
 
-/** Handler groups: one Lambda function and one file in `lambdas/api/` each. */
-export type HandlerName = 'health' | 'openapi' | 'whoami' | 'keys' | 'usage' | 'audit' | 'items' | 'verify';
+export const SCOPES = {
+  'keys:read': { description: "List and read the tenant's API keys (never their secrets)", groups: [ADMIN_GROUP, USERS], credential: true },
+  'keys:write': { description: "Create, rotate and revoke the tenant's API keys", groups: [ADMIN_GROUP, USERS], credential: true },
+  'items:read': { description: 'Read items (the sample resource)', groups: [ADMIN_GROUP, USERS], anonymous: true },
+  'items:write': { description: 'Create, replace and delete items (the sample resource)', groups: [ADMIN_GROUP, USERS], anonymous: true },
+  'usage:read': { description: "Read request counts of the tenant's keys", groups: [ADMIN_GROUP, USERS], anonymous: true },
+  'audit:read': { description: "Read the tenant's audit trail", groups: [ADMIN_GROUP] },
+} as const satisfies Record<string, ScopeDefinition>;
 
-export interface Route {
-  readonly method: HttpMethod;
-  /** API Gateway resource path; path parameters as `{name}` (never greedy). */
-  readonly path: string;
-  readonly handler: HandlerName;
-  readonly auth: AuthKind;
-  /** Scope the principal must hold; absent means any authenticated principal. */
-  readonly scope?: Scope;
-  /** One line for the OpenAPI document. */
-  readonly summary: string;
-}
+/** Gatehouse's own scope names (the type of its own routes' scopes). */
+export type GatehouseScope = keyof typeof SCOPES;
 
-export const ROUTES: readonly Route[] = [
+type GatehouseRoute = Route & { readonly scope?: GatehouseScope };
+
+export const ROUTES: readonly GatehouseRoute[] = [
   { method: 'GET', path: '/health', handler: 'health', auth: 'public', summary: 'Liveness and readiness' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'public', summary: 'This API as OpenAPI 3.1' },
   { method: 'GET', path: '/v1/whoami', handler: 'whoami', auth: 'token', summary: 'The calling principal' },
@@ -47,3 +46,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/v1/items/{itemId}', handler: 'items', auth: 'token', scope: 'items:write', summary: 'Delete an item' },
   { method: 'POST', path: '/v1/verify', handler: 'verify', auth: 'iam', summary: 'Verify an API key (for other services)' },
 ];
+
+/** Gatehouse's own API, checked when this module loads (a bad table fails every test and every cold start). */
+export const GATEHOUSE_API = defineApi({ scopes: SCOPES, routes: ROUTES });
+
+/** Every scope of Gatehouse's own API, in declaration order (derived: for tests, the CLI and docs). */
+export const ALL_SCOPES = GATEHOUSE_API.scopes.all;

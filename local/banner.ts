@@ -1,14 +1,59 @@
 /** The text `npm start` prints once the stack is ready: where things are and how to make a first call. */
+import type { GatehouseApp, Target } from '../lambdas/app.js';
+import { normaliseBasePath, type Route } from '../lambdas/core/api-definition.js';
 import type { LocalStack } from './stack.js';
 
+function targetLabel(name: string, target: Target | undefined): string {
+  if (!target) return name;
+  return target.kind === 'http' ? `${name} (http ${target.url})` : `${name} (lambda)`;
+}
+
+function access(route: Route): string {
+  if (route.auth === 'public') return 'public';
+  if (route.auth === 'iam') return 'SigV4';
+  return route.scope ? `scope ${route.scope}` : 'any credential';
+}
+
+/** A team's routes, one a line: method, path, what serves it, what it needs. */
+function teamRoutes(app: GatehouseApp): string[] {
+  const own = app.api.routes.filter((r) => Object.hasOwn(app.targets, r.handler));
+  const pathWidth = Math.max(0, ...own.map((r) => r.path.length));
+  const served = own.map((r) => `${r.method.padEnd(6)} ${r.path.padEnd(pathWidth)}  → ${targetLabel(r.handler, app.targets[r.handler])}`);
+  const servedWidth = Math.max(0, ...served.map((s) => s.length));
+  return own.map((r, i) => `${served[i]!.padEnd(servedWidth)}  ${access(r)}`);
+}
+
+/** Where a Gatehouse handler group's route is, if the app serves it. */
+function gatehousePath(app: GatehouseApp, handler: string, method = 'GET'): string | undefined {
+  return app.api.routes.find((r) => r.handler === handler && r.method === method && !Object.hasOwn(app.targets, r.handler))?.path;
+}
+
 export function banner(stack: LocalStack): string {
-  const { config } = stack;
+  const { config, app } = stack;
+  const url = config.apiUrl;
+  const isTeamApp = Object.keys(app.targets).length > 0 || app.definition.gatehouse !== undefined;
+  const health = gatehousePath(app, 'health');
+  const openapi = gatehousePath(app, 'openapi');
+  const whoami = gatehousePath(app, 'whoami');
+  const documents = [health, openapi].filter((p): p is string => p !== undefined).map((p) => `${url}${p}`);
   const users = config.oidc.users.map((u) => `${u.username} / ${u.password}  (${u.groups.join(', ') || 'no group'})`);
   const lines = [
     '',
-    `Gatehouse local stack ready in ${stack.startupMs} ms${stack.persisted ? ' (persistent: data kept in the state directory)' : ' (in memory: data is gone when it stops; --persist keeps it)'}`,
+    `${isTeamApp ? `${app.title} behind Gatehouse:` : 'Gatehouse'} local stack ready in ${stack.startupMs} ms${stack.persisted ? ' (persistent: data kept in the state directory)' : ' (in memory: data is gone when it stops; --persist keeps it)'}`,
     '',
-    `  API            ${config.apiUrl}            (GET ${config.apiUrl}/health, ${config.apiUrl}/openapi.json)`,
+    `  API            ${url}${documents.length > 0 ? `            (GET ${documents.join(', ')})` : ''}`,
+  ];
+  if (isTeamApp) {
+    const routes = teamRoutes(app);
+    lines.push(...routes.map((r, i) => `  ${i === 0 ? 'routes ' : '       '}        ${r}`));
+    const mount = app.definition.gatehouse;
+    lines.push(
+      mount
+        ? `  Gatehouse      ${url}${normaliseBasePath(mount.basePath)}  (its routes, e.g. ${whoami ?? health ?? '/'}, are under this base path)`
+        : '  Gatehouse      its own routes are not mounted (add `gatehouse: { basePath }` to the app)',
+    );
+  }
+  lines.push(
     `  admin key      ${config.adminKey}`,
     `  OIDC issuer    ${config.oidc.issuer}`,
     `    token        ${config.oidc.tokenEndpoint}`,
@@ -20,9 +65,8 @@ export function banner(stack: LocalStack): string {
     `  DynamoDB       ${stack.endpoints.dynamodb}  table ${stack.settings.tableName ?? ''}`,
     `  written to     ${stack.configPath}  (secrets: keep it private)`,
     '',
-    `  try:  curl -H "Authorization: Bearer ${config.adminKey}" ${config.apiUrl}/v1/whoami`,
-    '',
-  ];
+  );
+  if (whoami) lines.push(`  try:  curl -H "Authorization: Bearer ${config.adminKey}" ${url}${whoami}`, '');
   for (const warning of stack.warnings) lines.push(`  WARNING  ${warning}`);
   if (stack.warnings.length > 0) lines.push('');
   lines.push('  Ctrl-C stops everything.', '');

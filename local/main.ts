@@ -1,36 +1,59 @@
-// `npm start` (node --import tsx local/main.ts [--persist] [--quiet]): runs the whole of Gatehouse on this machine until
-// SIGINT/SIGTERM. Configuration: the GATEHOUSE_* variables the Lambda functions read, PORT (default 3000) and
-// GATEHOUSE_STATE_DIR (default .gatehouse). Exit codes: 0 after a clean stop, 1 when it cannot start.
+// `npm start` (node --import tsx local/main.ts [--persist] [--quiet] [--app <file>]): runs the whole of Gatehouse on
+// this machine until SIGINT/SIGTERM — Gatehouse's own API, or with --app a team's API declared with defineApp, its
+// Lambda and HTTP targets behind Gatehouse. Configuration: the GATEHOUSE_* variables the Lambda functions read, PORT
+// (default 3000) and GATEHOUSE_STATE_DIR (default .gatehouse). Exit codes: 0 after a clean stop, 1 when it cannot start.
+import { ApiDefinitionError } from '../lambdas/core/api-definition.js';
 import { ConfigError } from '../lambdas/core/errors.js';
+import { AppFileError, loadAppFile, type LoadedApp } from './app-file.js';
 import { banner } from './banner.js';
 import { PortInUseError, startLocalStack, type LocalStack } from './stack.js';
 
 // The AWS SDK warns at the first client on Node < 22; the local stack runs on Node ≥ 20.19 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm start -- [--persist] [--quiet]
+const USAGE = `Usage: npm start -- [--persist] [--quiet] [--app <file>]
 
-  --persist   keep DynamoDB data, keys, passwords and the pepper in the state directory across restarts
-  --quiet     no access log lines
+  --persist     keep DynamoDB data, keys, passwords and the pepper in the state directory across restarts
+  --quiet       no access log lines
+  --app <file>  serve a team's API: the module's default export (or export \`app\`) is defineApp({...});
+                its Lambda entries are relative to the file's folder
 
 Environment: PORT (default 3000), GATEHOUSE_STATE_DIR (default .gatehouse), and every GATEHOUSE_* setting
 the Lambda functions read (README "Configuration").`;
 
-const args = new Set(process.argv.slice(2));
+function usageError(message: string): never {
+  console.error(`gatehouse: ${message}\n\n${USAGE}`);
+  process.exit(1);
+}
+
+const args = new Set<string>();
+let appPath: string | undefined;
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 1) {
+  const arg = argv[i]!;
+  if (arg === '--app' || arg.startsWith('--app=')) {
+    const value = arg === '--app' ? argv[++i] : arg.slice('--app='.length);
+    if (value === undefined || value === '' || value.startsWith('--')) usageError('--app needs a file: --app path/to/app.ts');
+    if (appPath !== undefined) usageError('--app given twice');
+    appPath = value;
+  } else {
+    args.add(arg);
+  }
+}
 if (args.has('--help') || args.has('-h')) {
   console.log(USAGE);
   process.exit(0);
 }
 const unknown = [...args].filter((a) => !['--persist', '--quiet'].includes(a));
-if (unknown.length > 0) {
-  console.error(`gatehouse: unknown option ${unknown.join(' ')}\n\n${USAGE}`);
-  process.exit(1);
-}
+if (unknown.length > 0) usageError(`unknown option ${unknown.join(' ')}`);
 
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
 const quiet = args.has('--quiet');
 let stack: LocalStack;
 try {
+  const loaded: LoadedApp | undefined = appPath === undefined ? undefined : await loadAppFile(appPath);
   stack = await startLocalStack({
+    ...(loaded ? { app: loaded.app, baseDir: loaded.baseDir } : {}),
     persist: args.has('--persist'),
     ...(quiet
       ? {}
@@ -40,10 +63,10 @@ try {
         }),
   });
 } catch (error) {
-  if (error instanceof PortInUseError || error instanceof ConfigError) {
-    console.error(`gatehouse: ${error.message}`);
+  if (error instanceof PortInUseError || error instanceof ConfigError || error instanceof AppFileError || error instanceof ApiDefinitionError) {
+    console.error(`gatehouse: ${oneLine(error.message)}`);
   } else {
-    console.error(`gatehouse: could not start: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`gatehouse: could not start: ${oneLine(error instanceof Error ? error.message : String(error))}`);
   }
   process.exit(1);
 }

@@ -5,6 +5,11 @@
  * `startLocalStack(options)` is used by `local/main.ts` (`npm start`) and by the tests. Configuration comes from
  * the same environment variables, with the same validation, as the Lambda functions (`readSettings`); the local
  * stack only fills in what a laptop lacks: a table name, a pepper, test keys, and its own OIDC issuer.
+ *
+ * What it serves is an app (lambdas/app.ts): Gatehouse's own by default, or a team's declaration — its routes and
+ * scopes, its Lambda and HTTP targets, Gatehouse's routes mounted beside them. Everything derives from the app's
+ * API: the handler groups its routes name, the gateway's routes, the OpenAPI document, the authorizer's catalog and
+ * the scopes the local OIDC provider offers.
  */
 import { generateKeyPair, type JsonWebKey } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -15,15 +20,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
-import { createAuditHandler } from '../lambdas/api/audit.js';
-import { createHealthHandler } from '../lambdas/api/health.js';
-import { createItemsHandler } from '../lambdas/api/items.js';
-import { createKeysHandler } from '../lambdas/api/keys.js';
-import { createOpenApiHandler } from '../lambdas/api/openapi.js';
+import type { HandlerGroup } from '../lambdas/api/group.js';
+import { groupDocs, loadHandlerGroups } from '../lambdas/api/groups.js';
+import { buildOpenApiDocument } from '../lambdas/api/openapi/document.js';
 import { API_SETTINGS, createServices, type ApiSettings, type Services } from '../lambdas/api/services.js';
-import { createUsageHandler } from '../lambdas/api/usage.js';
-import { createVerifyHandler } from '../lambdas/api/verify.js';
-import { createWhoamiHandler } from '../lambdas/api/whoami.js';
+import { GATEHOUSE_APP, type GatehouseApp } from '../lambdas/app.js';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer.js';
 import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSummary } from '../lambdas/authorizer/wiring.js';
 import { ensureAdminKey } from '../lambdas/core/bootstrap.js';
@@ -32,11 +33,11 @@ import { createLogger } from '../lambdas/core/logger.js';
 import { StaticPepperSource } from '../lambdas/core/pepper.js';
 import { readSettings, type SettingsValues } from '../lambdas/core/settings.js';
 import { createTableInput } from '../lambdas/core/table.js';
-import type { HandlerName } from '../lambdas/routes.js';
 import { isUnauthorized } from './gateway/authorizer-result.js';
 import type { ApiCoordinates } from './gateway/events.js';
 import { createLocalGateway, type AccessLogEntry, type GatewaySettings, type LambdaFunction, type LocalIamUser } from './gateway/gateway.js';
 import { startLocalOidc, type LocalOidc, type LocalOidcOptions } from './oidc/provider.js';
+import { loadTargets } from './targets.js';
 import {
   DYNAMODB_DIR,
   ensureStateDir,
@@ -75,10 +76,17 @@ export class PortInUseError extends Error {
 /** Test hooks: wrap the real authorizer or handlers to make them misbehave on purpose (conformance tests). */
 export interface LocalStackIntercepts {
   readonly authorizer?: (event: APIGatewayRequestAuthorizerEvent, real: () => Promise<unknown>) => Promise<unknown>;
-  readonly handler?: (group: HandlerName, event: APIGatewayProxyEvent, context: Context, real: () => Promise<unknown>) => Promise<unknown>;
+  /** Every Lambda integration: Gatehouse's handler groups and a team's Lambda targets, by handler name. */
+  readonly handler?: (group: string, event: APIGatewayProxyEvent, context: Context, real: () => Promise<unknown>) => Promise<unknown>;
 }
 
 export interface LocalStackOptions {
+  /** What to serve (default {@link GATEHOUSE_APP}: Gatehouse's own routes at the root). */
+  readonly app?: GatehouseApp;
+  /** The app declaration's folder: relative Lambda target entries are resolved against it (default the working directory). */
+  readonly baseDir?: string;
+  /** Handler groups given as objects instead of their folders (a test's fixture group, an embedder's own). */
+  readonly groups?: readonly HandlerGroup[];
   /** Default: PORT from the environment, else 3000. 0 picks a free port. */
   readonly port?: number;
   /** Interface to listen on (default 127.0.0.1: loopback only, the stack holds an admin key). */
@@ -101,6 +109,8 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
+  /** What it serves. */
+  readonly app: GatehouseApp;
   readonly apiUrl: string;
   /** What was written to local.json. */
   readonly config: LocalConfig;
@@ -178,17 +188,6 @@ async function startOidc(options: LocalOidcOptions, previousPort: number | undef
   }
 }
 
-const HANDLER_FACTORIES: Readonly<Record<HandlerName, (services: Services) => LambdaFunction<APIGatewayProxyEvent>>> = {
-  health: createHealthHandler,
-  openapi: createOpenApiHandler,
-  whoami: createWhoamiHandler,
-  keys: createKeysHandler,
-  usage: createUsageHandler,
-  audit: createAuditHandler,
-  items: createItemsHandler,
-  verify: createVerifyHandler,
-};
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started = Date.now();
   const env: Env = options.env ?? process.env;
@@ -198,6 +197,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stateDir = options.stateDir ?? stateDirOf(env);
   const warnings: string[] = [];
   const logLevel = (options.logLevel ?? env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as LogLevel;
+  const app = options.app ?? GATEHOUSE_APP;
+  const { api } = app;
 
   // --- State and settings (fail on bad configuration before opening anything) ---------------------------
   const previous = persist ? await readPersistedState(stateDir) : undefined;
@@ -220,6 +221,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : 'GATEHOUSE_AUTH_MODE=audit: requests without a valid credential are served as anonymous (and recorded).',
     );
   }
+  // The app's code: its handler groups (found by the routes' handler names) and its own targets. A missing folder,
+  // entry file or export fails here, before anything listens.
+  const groups = await loadHandlerGroups(api, { ...(options.groups ? { groups: options.groups } : {}), targets: Object.keys(app.targets) });
+  const targets = await loadTargets(app.targets, options.baseDir ?? process.cwd());
+  warnings.push(...targets.warnings);
+  const openApiDocument = buildOpenApiDocument(api, { docs: groupDocs(groups), title: app.title });
   await ensureStateDir(stateDir);
   const tableName = settings.tableName ?? DEFAULT_TABLE_NAME;
   const iamKey = previous?.iam ?? generateIamKey();
@@ -265,6 +272,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           }
         : {}),
       signingKey,
+      // The resource server offers every scope the app declares; the machine client may ask for any of them.
+      scopes: [...api.scopes.all],
     };
     const [dynamoPort, oidc] = await Promise.all([
       listen(dynamoServer, 0, '127.0.0.1').then((p) => {
@@ -315,7 +324,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const deps = buildAuthorizerDeps(
       { ...settings, oidcIssuers: [...settings.oidcIssuers, ...(localIssuer ? [localIssuer] : [])] },
       authorizerLogger,
-      { dynamo: doc, pepperSource },
+      { api, dynamo: doc, pepperSource },
     );
     cleanups.push(() => deps.recording.flush());
     void deps.recording.trackMode();
@@ -333,27 +342,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // --- The handlers: one set of services per function, as in Lambda --------------------------------------
     const apiSettings = Object.fromEntries(API_SETTINGS.map((name) => [name, settings[name]])) as unknown as ApiSettings;
-    const servicesFor = (group: HandlerName): Services => {
-      const logger = createLogger(`gatehouse-${group}`);
+    const servicesFor = (name: string): Services => {
+      const logger = createLogger(`gatehouse-${name}`);
       logger.setLogLevel(logLevel);
-      return createServices(apiSettings, `gatehouse-${group}`, { doc, pepperSource, logger });
+      return createServices(apiSettings, `gatehouse-${name}`, { api, openApiDocument, doc, pepperSource, logger });
     };
     const intercept = options.intercept;
-    const handlers = Object.fromEntries(
-      (Object.keys(HANDLER_FACTORIES) as HandlerName[]).map((group) => {
-        const real = HANDLER_FACTORIES[group](servicesFor(group));
-        const fn: LambdaFunction<APIGatewayProxyEvent> = intercept?.handler
-          ? (event, context) => intercept.handler!(group, event, context, () => real(event, context))
-          : real;
-        return [group, fn];
-      }),
-    ) as Record<HandlerName, LambdaFunction<APIGatewayProxyEvent>>;
+    const intercepted = (name: string, real: LambdaFunction<APIGatewayProxyEvent>): LambdaFunction<APIGatewayProxyEvent> =>
+      intercept?.handler ? (event, context) => intercept.handler!(name, event, context, () => real(event, context)) : real;
+    const handlers: Record<string, LambdaFunction<APIGatewayProxyEvent>> = {};
+    for (const [name, group] of groups) handlers[name] = intercepted(name, group.create(servicesFor(name)));
+    for (const [name, fn] of Object.entries(targets.functions)) handlers[name] = intercepted(name, fn);
 
     // --- The bootstrap admin key (kept across restarts with --persist) --------------------------------------
-    const bootstrapServices = servicesFor('keys');
+    const bootstrapServices = servicesFor('bootstrap');
     const previousAdminKey = persist ? await readPreviousAdminKey(stateDir) : undefined;
     const admin = await ensureAdminKey(
-      { store: bootstrapServices.keys, peppers: bootstrapServices.peppers, environment: settings.keyEnvironment },
+      { store: bootstrapServices.keys, peppers: bootstrapServices.peppers, environment: settings.keyEnvironment, scopes: api.scopes },
       previousAdminKey,
     );
 
@@ -364,7 +369,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       settings: gatewaySettings,
       authorizer: intercept?.authorizer ? (event) => intercept.authorizer!(event, () => authorizerFunction(event)) : authorizerFunction,
       afterAuthorizer: () => deps.recording.tick(),
+      routes: api.routes,
       handlers,
+      httpTargets: targets.http,
       iam: iamUser,
       ...(options.identitySources ? { identitySources: options.identitySources } : {}),
       ...(options.authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds }),
@@ -408,6 +415,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let closing: Promise<void> | undefined;
     return {
+      app,
       apiUrl,
       config,
       stateDir,

@@ -14,7 +14,8 @@ import { issueKey } from '../lambdas/core/key-issuer.js';
 import { DynamoKeyStore } from '../lambdas/core/key-store.js';
 import { ApiKeyVerifier, type KeyLookup } from '../lambdas/core/key-verifier.js';
 import { PepperProvider, StaticPepperSource } from '../lambdas/core/pepper.js';
-import { ALL_SCOPES, type Scope } from '../lambdas/core/scopes.js';
+import type { Scope } from '../lambdas/core/scopes.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../lambdas/routes.js';
 import { DEFAULT_CLAIMS, defaultTenantPrefix, TokenVerifier, type OidcIssuerConfig } from '../lambdas/core/token-verifier.js';
 import { ROUTES } from '../lambdas/routes.js';
 import { evaluatePolicy } from '../local/policy-evaluator.js';
@@ -69,17 +70,17 @@ function harness(overrides: Partial<AuthorizerDeps> & { store?: KeyLookup; issue
       return realStore.get(id);
     },
   };
-  const tokens = new TokenVerifier({
+  const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes,
     cognito: { userPoolId: POOL_ID, clientIds: [POOL_CLIENT], tokenUse: 'access' },
     issuers: overrides.issuers ?? [oidcIssuerConfig()],
     fetcher: new BoundedJwksFetcher(500),
   });
   // CognitoJwtVerifier's JWKS, cached up front as cacheJwks() does (no network to Cognito here).
   tokens.jwksCache.addJwks(`${POOL_ISSUER}/.well-known/jwks.json`, { keys: [cognitoKey.jwk] });
-  const decide = createAuthorizer({
+  const decide = createAuthorizer({ api: GATEHOUSE_API,
     mode: 'enforce',
     anonymousScopes: ALL_SCOPES.filter((s) => s !== 'audit:read'),
-    keys: new ApiKeyVerifier({ store: countingStore, peppers: peppers(), environment: 'test' }),
+    keys: new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store: countingStore, peppers: peppers(), environment: 'test' }),
     tokens,
     cache: new DecisionCache({ maxEntries: 100, positiveTtlMs: 3000, negativeTtlMs: 1000, now: () => clock.t }),
     log,
@@ -322,10 +323,10 @@ describe('OIDC issuer (a real oidc-provider process)', () => {
 
   it('as the only token source, its tenants are bare (CONTRACT §2: a machine\'s tenant is its client id)', async () => {
     const jwt = await clientCredentialsToken();
-    const tokens = new TokenVerifier({ issuers: [oidcIssuerConfig()], fetcher: new BoundedJwksFetcher(500) });
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [oidcIssuerConfig()], fetcher: new BoundedJwksFetcher(500) });
     const verified = await tokens.verify(jwt);
     expect(verified.ok && verified.principal.tenant).toBe(oidc.config.machineClient.clientId);
-    const prefixed = new TokenVerifier({ issuers: [{ ...oidcIssuerConfig(), tenantPrefix: 'corp:' }], fetcher: new BoundedJwksFetcher(500) });
+    const prefixed = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [{ ...oidcIssuerConfig(), tenantPrefix: 'corp:' }], fetcher: new BoundedJwksFetcher(500) });
     const named = await prefixed.verify(jwt);
     expect(named.ok && named.principal.tenant).toBe(`corp:${oidc.config.machineClient.clientId}`);
   });

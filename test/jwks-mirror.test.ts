@@ -3,6 +3,7 @@
  * the mirror's Lambda handler, StoreJwksFetcher, and aws-jwt-verify verifying tokens signed with the served key —
  * with the verifier never touching the network (as in a VPC with no route out).
  */
+import { GATEHOUSE_API } from '../lambdas/routes.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -115,7 +116,7 @@ describe('JWKS mirror → table → StoreJwksFetcher → aws-jwt-verify', () => 
     const verifier = JwtVerifier.create({ issuer, jwksUri, audience: null }, { jwksCache: new SimpleJwksCache({ fetcher: store }) });
     await expect(verifier.verify(tokenFor(key1))).resolves.toMatchObject({ iss: issuer, client_id: CLIENT_ID });
     // …and the authorizer's TokenVerifier with the store as its fetcher.
-    const tokens = new TokenVerifier({ issuers: [issuerConfig()], fetcher: store });
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [issuerConfig()], fetcher: store });
     const result = await tokens.verify(tokenFor(key1));
     expect(result).toMatchObject({ ok: true, principal: { authMethod: 'jwt', scopes: ['items:read'] } });
     expect(hits).toBe(before); // verification never went to the JWKS endpoint
@@ -149,7 +150,7 @@ describe('JWKS mirror → table → StoreJwksFetcher → aws-jwt-verify', () => 
 
   it('brings a rotated key to a warm verifier within one mirror run', async () => {
     const store = new StoreJwksFetcher(dynamo.doc, dynamo.tableName);
-    const tokens = new TokenVerifier({ issuers: [issuerConfig()], fetcher: store });
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [issuerConfig()], fetcher: store });
     expect(await tokens.verify(tokenFor(key1))).toMatchObject({ ok: true });
     const key2 = makeSigningKey('key-2');
     served = { status: 200, body: jwksOf(key1, key2) };
@@ -176,7 +177,7 @@ describe('StoreJwksFetcher fails closed', () => {
   it('makes the token verifier deny with a dependency failure, not an ordinary refusal', async () => {
     const poolId = 'eu-west-1_AbCdEf123';
     const cognitoIssuer = `https://cognito-idp.eu-west-1.amazonaws.com/${poolId}`;
-    const tokens = new TokenVerifier({
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes,
       cognito: { userPoolId: poolId, clientIds: [CLIENT_ID], tokenUse: 'access' },
       issuers: [],
       fetcher: new StoreJwksFetcher(dynamo.doc, dynamo.tableName),

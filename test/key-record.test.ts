@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GATEHOUSE_API } from '../lambdas/routes.js';
 import { DecisionCache } from '../lambdas/core/decision-cache.js';
 import { keyState, keyUsableUntil, type KeyRecord } from '../lambdas/core/key-record.js';
 import { principalFromKey } from '../lambdas/core/key-verifier.js';
@@ -30,11 +31,11 @@ describe('key state', () => {
     expect(keyState(damaged, now)).toBe('revoked');
     expect(keyState({ ...base, expiresAt: 'soon' }, now)).toBe('expired');
     const cache = new DecisionCache({ maxEntries: 10, positiveTtlMs: 3000, negativeTtlMs: 1000, now: () => now });
-    cache.set('k', { allow: true, principal: principalFromKey(base) }, keyUsableUntil(damaged));
+    cache.set('k', { allow: true, principal: principalFromKey(base, GATEHOUSE_API.scopes) }, keyUsableUntil(damaged));
     expect(cache.get('k')).toBeUndefined();
-    cache.set('k', { allow: true, principal: principalFromKey(base) }, Number.NaN);
+    cache.set('k', { allow: true, principal: principalFromKey(base, GATEHOUSE_API.scopes) }, Number.NaN);
     expect(cache.get('k')).toBeUndefined();
-    cache.set('k', { allow: true, principal: principalFromKey(base) }, keyUsableUntil(base));
+    cache.set('k', { allow: true, principal: principalFromKey(base, GATEHOUSE_API.scopes) }, keyUsableUntil(base));
     expect(cache.get('k')).toBeDefined();
   });
 });

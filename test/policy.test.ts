@@ -17,7 +17,8 @@ import {
   routeTableConflicts,
 } from '../lambdas/core/policy.js';
 import { ROUTES, type HttpMethod, type Route } from '../lambdas/routes.js';
-import { ALL_SCOPES, type Scope } from '../lambdas/core/scopes.js';
+import type { Scope } from '../lambdas/core/scopes.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../lambdas/routes.js';
 import { evaluatePolicy, iamGlobMatches } from '../local/policy-evaluator.js';
 
 const PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/';
@@ -240,7 +241,7 @@ describe('buildPolicy', () => {
   const methodArn = `${PREFIX}GET/v1/keys`;
 
   it('emits one Allow and at most one Deny over the whole stage', () => {
-    const result = buildPolicy({ principalId: 'key:1', methodArn, scopes: ['keys:read'], context: { tenantId: 't1', n: 1, b: true } });
+    const result = buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'key:1', methodArn, scopes: ['keys:read'], context: { tenantId: 't1', n: 1, b: true } });
     expect(result.principalId).toBe('key:1');
     expect(result.context).toEqual({ tenantId: 't1', n: 1, b: true });
     expect(result.policyDocument).toEqual({
@@ -256,7 +257,7 @@ describe('buildPolicy', () => {
   });
 
   it('always allows the scope-less token routes, never public or IAM routes', () => {
-    const doc = buildPolicy({ principalId: 'p', methodArn, scopes: [], context: {} }).policyDocument;
+    const doc = buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'p', methodArn, scopes: [], context: {} }).policyDocument;
     expect(evaluatePolicy(doc, `${PREFIX}GET/v1/whoami`)).toBe('allow');
     expect(evaluatePolicy(doc, `${PREFIX}GET/health`)).toBe('deny');
     expect(evaluatePolicy(doc, `${PREFIX}POST/v1/verify`)).toBe('deny');
@@ -270,22 +271,22 @@ describe('buildPolicy', () => {
   });
 
   it('returns fresh arrays: mutating one policy does not change the next', () => {
-    const first = buildPolicy({ principalId: 'p', methodArn, scopes: ['keys:read'], context: {} });
+    const first = buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'p', methodArn, scopes: ['keys:read'], context: {} });
     const statement = first.policyDocument.Statement[0] as { Resource: string[] };
     statement.Resource.push(`${PREFIX}*`);
-    const second = buildPolicy({ principalId: 'p', methodArn, scopes: ['keys:read'], context: {} });
+    const second = buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'p', methodArn, scopes: ['keys:read'], context: {} });
     expect(evaluatePolicy(second.policyDocument, `${PREFIX}GET/v1/items`)).toBe('deny');
   });
 
   it('takes the prefix from the request, so another stage gets its own resources', () => {
     const other = 'arn:aws:execute-api:us-east-1:210987654321:zzz/dev/GET/v1/keys';
-    const doc = buildPolicy({ principalId: 'p', methodArn: other, scopes: ['keys:read'], context: {} }).policyDocument;
+    const doc = buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'p', methodArn: other, scopes: ['keys:read'], context: {} }).policyDocument;
     expect(evaluatePolicy(doc, 'arn:aws:execute-api:us-east-1:210987654321:zzz/dev/GET/v1/keys/k')).toBe('allow');
     expect(evaluatePolicy(doc, `${PREFIX}GET/v1/keys/k`)).toBe('deny');
   });
 
   it('throws PolicyError on a malformed methodArn', () => {
-    expect(() => buildPolicy({ principalId: 'p', methodArn: 'nope', scopes: [], context: {} })).toThrow(PolicyError);
+    expect(() => buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'p', methodArn: 'nope', scopes: [], context: {} })).toThrow(PolicyError);
   });
 
   it('reports the patterns per route', () => {
@@ -362,7 +363,7 @@ describe('the real route table', () => {
   it('a policy cached from one route decides every other route correctly', () => {
     // Built for GET /v1/keys (the first request of this identity), then reused by API Gateway.
     const first = `${PREFIX}GET/v1/keys`;
-    const doc = buildPolicy({ principalId: 'p', methodArn: first, scopes: ['keys:read', 'items:write'], context: {} }).policyDocument;
+    const doc = buildPolicy({ routes: GATEHOUSE_API.routes, principalId: 'p', methodArn: first, scopes: ['keys:read', 'items:write'], context: {} }).policyDocument;
     const cases: [string, string, 'allow' | 'deny'][] = [
       ['GET', '/v1/keys', 'allow'],
       ['GET', '/v1/keys/k1', 'allow'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lambdas/core/errors.js';
 import { MAX_BODY_BYTES_LIMIT, readSettings } from '../lambdas/core/settings.js';
 import { readAuthorizerSettings } from '../lambdas/authorizer/wiring.js';
+import { GATEHOUSE_API, SCOPES } from '../lambdas/routes.js';
 
 describe('settings', () => {
   it('applies defaults: enforce, live keys, anonymous scopes all but audit:read and the credential scopes, cache TTL within 5 s', () => {
@@ -9,7 +10,9 @@ describe('settings', () => {
     expect(s.authMode).toBe('enforce');
     expect(s.keyEnvironment).toBe('live');
     // Security review 11.2: the anonymous principal never holds keys:read or keys:write (was: all but audit:read).
-    expect(s.anonymousScopes).toEqual(['items:read', 'items:write', 'usage:read']);
+    // The default is what the route table declares for anonymous callers.
+    expect(s.anonymousScopes).toEqual(Object.entries(SCOPES).filter(([, d]) => 'anonymous' in d && d.anonymous).map(([name]) => name));
+    expect(s.anonymousScopes?.some((x) => GATEHOUSE_API.scopes.isCredential(x) || x === 'audit:read')).toBe(false);
     expect(s.cacheTtlSeconds).toBeLessThanOrEqual(5);
     expect(s.oidcIssuers).toEqual([]);
     expect(s.cognito).toBeNull();
@@ -33,8 +36,9 @@ describe('settings', () => {
   it.each([
     ['GATEHOUSE_AUTH_MODE', 'permissive', /GATEHOUSE_AUTH_MODE: expected enforce, audit or off/],
     ['GATEHOUSE_CACHE_TTL_SECONDS', '30', /GATEHOUSE_CACHE_TTL_SECONDS: expected an integer from 0 to 5/],
-    ['GATEHOUSE_ANONYMOUS_SCOPES', 'items:read admin', /GATEHOUSE_ANONYMOUS_SCOPES/],
+    ['GATEHOUSE_ANONYMOUS_SCOPES', 'items:read admin', /GATEHOUSE_ANONYMOUS_SCOPES: .*not declared: admin/],
     ['GATEHOUSE_ANONYMOUS_SCOPES', 'items:read keys:write', /GATEHOUSE_ANONYMOUS_SCOPES: .*never keys:read or keys:write/],
+    ['GATEHOUSE_ANONYMOUS_SCOPES', 'items:read bad/scope', /GATEHOUSE_ANONYMOUS_SCOPES/],
     ['GATEHOUSE_OIDC_ISSUERS', JSON.stringify([{ issuer: 'https://a.example', jwksUri: 'https://a.example/jwks', audience: ['x'], tenantPrefix: `${'p'.repeat(200)}|` }]), /GATEHOUSE_OIDC_ISSUERS.*tenantPrefix/],
     ['GATEHOUSE_OIDC_ISSUERS', JSON.stringify([{ issuer: 'https://a.example', jwksUri: 'https://a.example/jwks', audience: ['x'], scopePrefix: '' }]), /GATEHOUSE_OIDC_ISSUERS.*scopePrefix/],
     ['GATEHOUSE_COGNITO', JSON.stringify({ userPoolId: 'eu-west-1_AbCdEf123', clientIds: ['x'], resourceServerId: 'has "quotes"' }), /GATEHOUSE_COGNITO.*resourceServerId/],

@@ -14,7 +14,10 @@ import { createLogger } from '../core/logger.js';
 import { PepperProvider, type PepperSource } from '../core/pepper.js';
 import { readSettings, type SettingsValues } from '../core/settings.js';
 import { UsageStore } from '../core/usage-store.js';
-import type { HandlerName } from '../routes.js';
+import type { Api } from '../core/api-definition.js';
+import { deploymentApi } from '../deployment.js';
+import type { HandlerGroup } from './group.js';
+import type { ApiHandlerOptions } from './http/api-handler.js';
 
 export const API_SETTINGS = [
   'authMode',
@@ -31,6 +34,8 @@ export const API_SETTINGS = [
 export type ApiSettings = Pick<SettingsValues, (typeof API_SETTINGS)[number]>;
 
 export interface Services {
+  /** The API this deployment serves: its routes and its scope catalog. */
+  readonly api: Api;
   readonly settings: ApiSettings;
   readonly logger: Logger;
   readonly doc: DynamoDBDocumentClient;
@@ -41,13 +46,18 @@ export interface Services {
   readonly usage: UsageStore;
   readonly items: ItemStore;
   readonly now: () => number;
+  /** The deployment's OpenAPI document where it was built in this process (local stack, tests); in AWS it is bundled. */
+  readonly openApiDocument?: Record<string, unknown>;
 }
 
 export interface ServiceOverrides {
+  /** Default: the deployment's API (bundled by CDK; Gatehouse's own declaration otherwise). */
+  readonly api?: Api;
   readonly doc?: DynamoDBDocumentClient;
   readonly pepperSource?: PepperSource;
   readonly logger?: Logger;
   readonly now?: () => number;
+  readonly openApiDocument?: Record<string, unknown>;
 }
 
 export function createServices(settings: ApiSettings, serviceName: string, overrides: ServiceOverrides = {}): Services {
@@ -57,6 +67,7 @@ export function createServices(settings: ApiSettings, serviceName: string, overr
   const now = overrides.now ?? Date.now;
   const tableName = settings.tableName;
   return {
+    api: overrides.api ?? deploymentApi(),
     settings,
     logger,
     doc,
@@ -71,23 +82,34 @@ export function createServices(settings: ApiSettings, serviceName: string, overr
     usage: new UsageStore(doc, tableName),
     items: new ItemStore(doc, tableName),
     now,
+    ...(overrides.openApiDocument ? { openApiDocument: overrides.openApiDocument } : {}),
   };
 }
 
 export type LambdaHttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/** What the shared middleware stack needs from the services (http/api-handler.ts). */
+export function httpOptions(services: Services): ApiHandlerOptions {
+  return {
+    logger: services.logger,
+    corsOrigins: services.settings.corsOrigins,
+    maxBodyBytes: services.settings.maxBodyBytes,
+    api: services.api,
+  };
+}
+
 /**
  * A Lambda entry point whose services are built on first use from the environment. If they cannot be built
  * (bad configuration) every request gets a 500 envelope and the reason is logged — never a half-configured API.
  */
-export function lambdaEntry(group: HandlerName, build: (services: Services) => LambdaHttpHandler): LambdaHttpHandler {
+export function lambdaEntry(group: Pick<HandlerGroup, 'name' | 'create'>): LambdaHttpHandler {
   let handler: LambdaHttpHandler | undefined;
   return async (event, context) => {
     if (!handler) {
       try {
-        handler = build(createServices(readSettings(API_SETTINGS, process.env), `gatehouse-${group}`));
+        handler = group.create(createServices(readSettings(API_SETTINGS, process.env), `gatehouse-${group.name}`));
       } catch (error) {
-        createLogger(`gatehouse-${group}`).error('handler configuration is unusable', { error });
+        createLogger(`gatehouse-${group.name}`).error('handler configuration is unusable', { error });
         const requestId = event.requestContext?.requestId ?? 'unknown';
         return {
           statusCode: 500,

@@ -14,7 +14,8 @@ import type { KeyVerification } from '../core/key-verifier.js';
 import type { Log } from '../core/log.js';
 import { buildPolicy } from '../core/policy.js';
 import { anonymousPrincipal, principalToContext, type Principal } from '../core/principal.js';
-import { isCredentialScope, type Scope } from '../core/scopes.js';
+import type { Api } from '../core/api-definition.js';
+import type { Scope } from '../core/scopes.js';
 import type { AuthMode } from '../core/settings.js';
 import type { TokenVerification } from '../core/token-verifier.js';
 
@@ -37,6 +38,8 @@ export interface RefusalEvent {
 }
 
 export interface AuthorizerDeps {
+  /** The deployment's API: its routes make the policy, its scopes what credentials hold. */
+  readonly api: Api;
   readonly mode: AuthMode;
   readonly anonymousScopes: readonly Scope[];
   readonly keys: { verify(key: string): Promise<KeyVerification> };
@@ -57,10 +60,11 @@ export const UNAUTHORIZED = 'Unauthorized';
 export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
   // Settings refuse credential scopes for the anonymous principal at load; dependencies built any other way
   // (tests, embedders) get the same rule here: an unauthenticated caller never reads or mints keys.
-  const anonymous = anonymousPrincipal(deps.anonymousScopes.filter((s) => !isCredentialScope(s)));
+  const anonymous = anonymousPrincipal(deps.anonymousScopes.filter((s) => deps.api.scopes.has(s) && !deps.api.scopes.isCredential(s)));
+  const { routes } = deps.api;
 
   const allow = (principal: Principal, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult =>
-    buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, context: principalToContext(principal) });
+    buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, routes, context: principalToContext(principal) });
 
   const refuse = (
     event: APIGatewayRequestAuthorizerEvent,

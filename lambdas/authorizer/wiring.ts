@@ -16,7 +16,9 @@ import { errorSummary, type Log } from '../core/log.js';
 import { NO_PREVIOUS_MODE, trackAuthMode, type ModeTrackResult } from '../core/mode-tracker.js';
 import { PepperProvider, SecretsManagerPepperSource, StaticPepperSource, type PepperSource } from '../core/pepper.js';
 import { RefusalRecorder } from '../core/refusal-recorder.js';
-import { readSettings, SETTINGS, type SettingsValues } from '../core/settings.js';
+import { readSettings, resolveAnonymousScopes, SETTINGS, type SettingsValues } from '../core/settings.js';
+import type { Api } from '../core/api-definition.js';
+import { deploymentApi } from '../deployment.js';
 import { TokenVerifier } from '../core/token-verifier.js';
 import { UsageRecorder } from '../core/usage-recorder.js';
 import { UsageStore } from '../core/usage-store.js';
@@ -42,11 +44,21 @@ export const AUTHORIZER_SETTINGS = [
 
 export type AuthorizerSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number]>;
 
-export function readAuthorizerSettings(env: Readonly<Record<string, string | undefined>>): AuthorizerSettings {
-  return readSettings(AUTHORIZER_SETTINGS, env);
+/**
+ * The authorizer's settings from the environment, with the anonymous scopes resolved against the deployment's
+ * catalog: an undeclared or credential scope fails here, at cold start, naming the variable.
+ */
+export function readAuthorizerSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  api: Api = deploymentApi(),
+): AuthorizerSettings & { readonly anonymousScopes: string[] } {
+  const settings = readSettings(AUTHORIZER_SETTINGS, env);
+  return { ...settings, anonymousScopes: [...resolveAnonymousScopes(settings.anonymousScopes, api.scopes)] };
 }
 
 export interface AuthorizerClients {
+  /** The deployment's API (default: the bundled declaration, else Gatehouse's own). */
+  readonly api?: Api;
   readonly dynamo?: DynamoDBDocumentClient;
   readonly secrets?: SecretsManagerClient;
   readonly pepperSource?: PepperSource;
@@ -100,6 +112,8 @@ export function buildAuthorizerDeps(
   recordingOptions: RecordingOptions = {},
 ): AuthorizerDepsWithRecording {
   if (!settings.tableName) throw new ConfigError('GATEHOUSE_TABLE_NAME', 'a DynamoDB table name');
+  const api = clients.api ?? deploymentApi();
+  const anonymousScopes = resolveAnonymousScopes(settings.anonymousScopes, api.scopes);
   const doc = clients.dynamo ?? createDocumentClient();
   const store = new DynamoKeyStore(doc, settings.tableName);
   const recording = buildRecording(settings.tableName, settings.authMode, doc, log, {
@@ -112,15 +126,17 @@ export function buildAuthorizerDeps(
     onRefreshError: (error) => log.error('pepper refresh failed', { error: errorSummary(error) }),
   });
   const tokens = new TokenVerifier({
+    scopes: api.scopes,
     ...(settings.cognito ? { cognito: settings.cognito } : {}),
     issuers: settings.oidcIssuers,
     // In AWS the authorizer has no internet: it reads the JWKS copies the mirror function keeps in the table.
     fetcher: settings.jwksSource === 'store' ? new StoreJwksFetcher(doc, settings.tableName) : new BoundedJwksFetcher(settings.jwksTimeoutMs),
   });
   return {
+    api,
     mode: settings.authMode,
-    anonymousScopes: settings.anonymousScopes,
-    keys: new ApiKeyVerifier({ store, peppers, environment: settings.keyEnvironment }),
+    anonymousScopes,
+    keys: new ApiKeyVerifier({ store, peppers, environment: settings.keyEnvironment, scopes: api.scopes }),
     tokens,
     cache: new DecisionCache({
       maxEntries: settings.cacheMaxEntries,

@@ -13,6 +13,7 @@ import { DynamoKeyStore } from '../core/key-store.js';
 import { createLogger } from '../core/logger.js';
 import { PepperProvider } from '../core/pepper.js';
 import { readSettings } from '../core/settings.js';
+import { deploymentApi } from '../deployment.js';
 
 const logger = createLogger('gatehouse-bootstrap');
 export const PHYSICAL_ID = 'gatehouse-bootstrap-admin-key';
@@ -55,7 +56,7 @@ export function createBootstrapHandler(clients: BootstrapClients = {}) {
       });
       return { PhysicalResourceId: PHYSICAL_ID, Data: { AdminKeyId: successor.id } };
     }
-    const { key, record, created } = await ensureAdminKey({ store, peppers, environment: settings.keyEnvironment }, existing);
+    const { key, record, created } = await ensureAdminKey({ store, peppers, environment: settings.keyEnvironment, scopes: deploymentApi().scopes }, existing);
     if (created) await secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: key }));
     logger.info(created ? 'bootstrap admin key created' : 'bootstrap admin key kept', { keyId: record.id });
     return { PhysicalResourceId: PHYSICAL_ID, Data: { AdminKeyId: record.id } };

@@ -53,10 +53,15 @@ export class AuthenticationError extends GatehouseError {
   }
 }
 
+/** RFC 6750 §3: the scope the request needs, when the answering component knows it (scope names carry no quotes). */
+export function insufficientScopeChallenge(scope?: string): string {
+  return scope === undefined || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope) ? WWW_AUTHENTICATE_403_SCOPE : `${WWW_AUTHENTICATE_403_SCOPE}, scope="${scope}"`;
+}
+
 export class PermissionError extends GatehouseError {
-  constructor(detail: string, options?: { insufficientScope?: boolean }) {
+  constructor(detail: string, options?: { insufficientScope?: boolean; scope?: string }) {
     super('PERMISSION_DENIED', detail, {
-      headers: options?.insufficientScope ? { 'WWW-Authenticate': WWW_AUTHENTICATE_403_SCOPE } : {},
+      headers: options?.insufficientScope ? { 'WWW-Authenticate': insufficientScopeChallenge(options.scope) } : {},
     });
   }
 }

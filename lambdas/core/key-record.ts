@@ -3,12 +3,16 @@
  * The record never holds the key itself: only its keyed hash and the pepper version used.
  */
 import type { KeyEnvironment } from './api-key.js';
-import type { Scope } from './scopes.js';
+import type { Scope, ScopeCatalog } from './scopes.js';
 
 export interface KeyRecord {
   readonly id: string;
   readonly tenant: string;
   readonly name: string;
+  /**
+   * What the key may do, as created. The bootstrap admin key stores none: it holds every scope of the running
+   * deployment at decision time ({@link effectiveScopes}), so routes added later are its too.
+   */
   readonly scopes: readonly Scope[];
   readonly env: KeyEnvironment;
   /** HMAC-SHA256(pepper[pepperVersion], key), base64url. */
@@ -32,6 +36,14 @@ export interface KeyRecord {
 }
 
 export type KeyState = 'active' | 'expired' | 'revoked';
+
+/**
+ * The scopes a key holds now: every declared scope for the bootstrap admin key; otherwise its own, less any the
+ * deployment no longer declares (a removed route group's scope grants nothing).
+ */
+export function effectiveScopes(record: Pick<KeyRecord, 'scopes' | 'admin'>, catalog: ScopeCatalog): readonly Scope[] {
+  return record.admin === true ? catalog.all : catalog.sort(record.scopes);
+}
 
 /** Usability at `nowMs`. Revocation wins over expiry so audit reasons stay truthful. */
 export function keyState(record: KeyRecord, nowMs: number): KeyState {

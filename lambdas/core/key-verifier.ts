@@ -13,8 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { parseApiKey, type KeyEnvironment } from './api-key.js';
 import { SYSTEM_TENANT } from './audit.js';
 import { hashApiKey, hashesEqual } from './key-hash.js';
-import { keyState, keyUsableUntil, type KeyRecord } from './key-record.js';
+import { effectiveScopes, keyState, keyUsableUntil, type KeyRecord } from './key-record.js';
 import type { Principal } from './principal.js';
+import type { ScopeCatalog } from './scopes.js';
 import { isReservedTenant, tenantProblem } from './tenant.js';
 
 export type KeyRefusal =
@@ -69,12 +70,12 @@ export function isReservedKeyTenant(tenant: string): boolean {
   return tenant !== ADMIN_TENANT && isReservedTenant(tenant);
 }
 
-export function principalFromKey(record: KeyRecord): Principal {
+export function principalFromKey(record: KeyRecord, catalog: ScopeCatalog): Principal {
   return {
     principalId: `key:${record.id}`,
     authMethod: 'api_key',
     tenant: record.tenant,
-    scopes: record.scopes,
+    scopes: effectiveScopes(record, catalog),
     keyId: record.id,
     admin: record.admin === true,
   };
@@ -88,6 +89,8 @@ export class ApiKeyVerifier {
       store: KeyLookup;
       peppers: PepperLookup;
       environment: KeyEnvironment;
+      /** The deployment's scopes: what a key's stored scopes (and the admin key) amount to now. */
+      scopes: ScopeCatalog;
       now?: () => number;
       keyHash?: KeyHashing;
     },
@@ -122,6 +125,6 @@ export class ApiKeyVerifier {
 
     const state = keyState(record, (this.deps.now ?? Date.now)());
     if (state !== 'active') return { ok: false, reason: state, keyId: id, tenant: owner };
-    return { ok: true, record, principal: principalFromKey(record), usableUntilMs: keyUsableUntil(record) };
+    return { ok: true, record, principal: principalFromKey(record, this.deps.scopes), usableUntilMs: keyUsableUntil(record) };
   }
 }

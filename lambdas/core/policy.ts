@@ -27,12 +27,13 @@
  * renaming a segment is the better fix.
  *
  * Hot path: patterns, reachability and per-scope-set resource lists are computed once per table and
- * scope bitmask; a call parses the methodArn and copies two short arrays.
+ * scope set; a call parses the methodArn and copies two short arrays. Scope sets are bitmasks over the scopes the
+ * table's routes use (BigInt: a team's API may use more than 31).
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { ROUTES, type Route } from '../routes.js';
+import type { Route } from './api-definition.js';
 import { globTemplateWitness, templateToGlob } from './arn-glob.js';
-import { ALL_SCOPES, type Scope } from './scopes.js';
+import type { Scope } from './scopes.js';
 
 export class PolicyError extends Error {
   constructor(message: string) {
@@ -95,9 +96,9 @@ function describe(route: Route): string {
 // Route table analysis
 // ---------------------------------------------------------------------------------------------------
 
-const SCOPE_BIT: ReadonlyMap<string, number> = new Map(ALL_SCOPES.map((scope, i) => [scope, 1 << i]));
+/** Grants: a route's scope index in its table, or one of these. */
 const NEVER = -1;
-const ALWAYS = 0;
+const ALWAYS = -2;
 
 const METHOD = /^[A-Z]+$/;
 const PARAM_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/;
@@ -165,24 +166,29 @@ export interface PolicyConflict {
 interface CompiledTable {
   readonly routes: readonly Route[];
   readonly patterns: readonly string[];
-  /** {@link NEVER} (not a token route), {@link ALWAYS} (token, no scope) or the scope's bit. */
+  /** The scopes the routes use, by index. */
+  readonly scopeIndex: ReadonlyMap<Scope, number>;
+  /** {@link NEVER} (not a token route), {@link ALWAYS} (token, no scope) or the index of its scope. */
   readonly grant: readonly number[];
   /** reaches[i]: indexes of forbiddable routes some path of which the Allow of route i matches. */
   readonly reaches: readonly (readonly number[])[];
   readonly conflicts: readonly PolicyConflict[];
   /** Resource suffixes per scope bitmask. */
-  readonly byMask: Map<number, { readonly allow: readonly string[]; readonly deny: readonly string[] }>;
-  /** Full Resource ARNs per bitmask for the last stage prefix seen (one per Lambda in practice). */
+  readonly byMask: Map<bigint, { readonly allow: readonly string[]; readonly deny: readonly string[] }>;
+  /** Full Resource ARNs per principal scope list (joined) for the last stage prefix seen (one per Lambda in practice). */
   arnPrefix: string;
-  arnsByMask: Map<number, { readonly allow: readonly string[]; readonly deny: readonly string[] }>;
+  arnsByScopes: Map<string, { readonly allow: readonly string[]; readonly deny: readonly string[] }>;
 }
 
-function grantOf(route: Route): number {
+function grantOf(route: Route, scopeIndex: Map<Scope, number>): number {
   if (route.auth !== 'token') return NEVER;
   if (route.scope === undefined) return ALWAYS;
-  const bit = SCOPE_BIT.get(route.scope);
-  if (bit === undefined) throw new PolicyError(`Route ${describe(route)}: unknown scope`);
-  return bit;
+  let index = scopeIndex.get(route.scope);
+  if (index === undefined) {
+    index = scopeIndex.size;
+    scopeIndex.set(route.scope, index);
+  }
+  return index;
 }
 
 /** Some scope set allows both routes of grants a and b while forbidding the route of grant f. */
@@ -192,8 +198,8 @@ function canDiffer(f: number, a: number, b: number): boolean {
   return a !== f && b !== f;
 }
 
-function scopesOfMask(mask: number): Scope[] {
-  return ALL_SCOPES.filter((scope) => ((SCOPE_BIT.get(scope) ?? 0) & mask) !== 0);
+function scopesOfGrants(scopeIndex: ReadonlyMap<Scope, number>, ...grants: number[]): Scope[] {
+  return [...scopeIndex].filter(([, i]) => grants.includes(i)).map(([scope]) => scope);
 }
 
 function compileTable(routes: readonly Route[]): CompiledTable {
@@ -201,7 +207,8 @@ function compileTable(routes: readonly Route[]): CompiledTable {
   const n = routes.length;
   const keys = routes.map(routeKey);
   const patterns = routes.map(routeResourcePattern);
-  const grant = routes.map(grantOf);
+  const scopeIndex = new Map<Scope, number>();
+  const grant = routes.map((r) => grantOf(r, scopeIndex));
 
   // moreSpecific[i]: templates of routes that take paths away from route i.
   const moreSpecific: string[][] = routes.map(() => []);
@@ -245,7 +252,7 @@ function compileTable(routes: readonly Route[]): CompiledTable {
         const blockedPath = witness(f, r2);
         if (blockedPath === undefined) continue;
         conflicts.push({
-          scopes: scopesOfMask(Math.max(g1, 0) | Math.max(g2, 0)),
+          scopes: scopesOfGrants(scopeIndex, g1, g2),
           allowed: routes[r1] as Route,
           reachedPath: witness(r1, f) ?? '',
           forbidden: routes[f] as Route,
@@ -256,7 +263,7 @@ function compileTable(routes: readonly Route[]): CompiledTable {
     }
   }
 
-  return { routes, patterns, grant, reaches, conflicts, byMask: new Map(), arnPrefix: '', arnsByMask: new Map() };
+  return { routes, patterns, scopeIndex, grant, reaches, conflicts, byMask: new Map(), arnPrefix: '', arnsByScopes: new Map() };
 }
 
 const compiled = new WeakMap<readonly Route[], CompiledTable>();
@@ -298,18 +305,21 @@ export function assertRouteTableIsPolicySafe(routes: readonly Route[]): void {
   throw new PolicyError(`Route table is not policy-safe: ${describeConflict(first)}${more}. Rename a segment or align the scopes.`);
 }
 
-// The real table is checked when the module loads: a bad table fails the cold start and every test,
-// never a request.
-assertRouteTableIsPolicySafe(ROUTES);
-
 // ---------------------------------------------------------------------------------------------------
 // Policies
 // ---------------------------------------------------------------------------------------------------
 
-function suffixesFor(table: CompiledTable, mask: number): { readonly allow: readonly string[]; readonly deny: readonly string[] } {
+/**
+ * Scope sets whose policies are kept (per table). Principals' scope lists come in canonical order, so one list is
+ * one key; past the bound the cache starts over (a bounded cost, never unbounded memory).
+ */
+const MAX_CACHED_SCOPE_SETS = 4096;
+
+function suffixesFor(table: CompiledTable, mask: bigint): { readonly allow: readonly string[]; readonly deny: readonly string[] } {
   let entry = table.byMask.get(mask);
   if (entry !== undefined) return entry;
-  const allowed = table.grant.map((g) => g === ALWAYS || (g > 0 && (g & mask) !== 0));
+  if (table.byMask.size >= MAX_CACHED_SCOPE_SETS) table.byMask.clear();
+  const allowed = table.grant.map((g) => g === ALWAYS || (g >= 0 && ((mask >> BigInt(g)) & 1n) === 1n));
   const allow = new Set<string>();
   const deny = new Set<string>();
   allowed.forEach((isAllowed, r1) => {
@@ -322,32 +332,37 @@ function suffixesFor(table: CompiledTable, mask: number): { readonly allow: read
   return entry;
 }
 
-function maskOf(scopes: readonly Scope[]): number {
-  let mask = 0;
-  for (const scope of scopes) mask |= SCOPE_BIT.get(scope) ?? 0;
+/** Scopes the table does not use change nothing, so they are left out of the mask. */
+function maskOf(table: CompiledTable, scopes: readonly Scope[]): bigint {
+  let mask = 0n;
+  for (const scope of scopes) {
+    const index = table.scopeIndex.get(scope);
+    if (index !== undefined) mask |= 1n << BigInt(index);
+  }
   return mask;
 }
+
 
 export function buildPolicy(args: {
   principalId: string;
   methodArn: string;
   scopes: readonly Scope[];
-  routes?: readonly Route[];
+  routes: readonly Route[];
   context: Record<string, string | number | boolean>;
 }): APIGatewayAuthorizerResult {
-  const table = tableFor(args.routes ?? ROUTES);
+  const table = tableFor(args.routes);
   if (table.conflicts.length > 0) assertRouteTableIsPolicySafe(table.routes);
   const prefix = stagePrefix(parseMethodArn(args.methodArn));
-  if (prefix !== table.arnPrefix) {
+  if (prefix !== table.arnPrefix || table.arnsByScopes.size >= MAX_CACHED_SCOPE_SETS) {
     table.arnPrefix = prefix;
-    table.arnsByMask = new Map();
+    table.arnsByScopes = new Map();
   }
-  const mask = maskOf(args.scopes);
-  let arns = table.arnsByMask.get(mask);
+  const scopesKey = args.scopes.join(' ');
+  let arns = table.arnsByScopes.get(scopesKey);
   if (arns === undefined) {
-    const { allow, deny } = suffixesFor(table, mask);
+    const { allow, deny } = suffixesFor(table, maskOf(table, args.scopes));
     arns = { allow: allow.map((s) => prefix + s), deny: deny.map((s) => prefix + s) };
-    table.arnsByMask.set(mask, arns);
+    table.arnsByScopes.set(scopesKey, arns);
   }
 
   // Fresh arrays per call: the cached ones must not be mutable through a returned policy.

@@ -2,7 +2,7 @@
  * Who is calling, after a credential has been verified. The authorizer puts this into the policy context
  * (scalars only, as API Gateway requires); handlers read it back with {@link principalFromContext}.
  */
-import { ADMIN_GROUP, isScope, sortScopes, type Scope } from './scopes.js';
+import { ADMIN_GROUP, isScopeName, type Scope, type ScopeCatalog } from './scopes.js';
 import { tenantProblem } from './tenant.js';
 
 export type AuthMethod = 'api_key' | 'jwt' | 'iam' | 'anonymous';
@@ -34,14 +34,20 @@ export function principalToContext(p: Principal): AuthorizerContext {
     scopes: p.scopes.join(' '),
     admin: String(p.admin),
   };
-  if (p.keyId !== undefined) context.keyId = p.keyId;
+  // Always present (empty for principals that are not keys): an HTTP integration maps context.authorizer.keyId to a
+  // header, and API Gateway's handling of a mapping from a key the context lacks is not something to rely on.
+  context.keyId = p.keyId ?? '';
   return context;
 }
 
 const AUTH_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['api_key', 'jwt', 'iam', 'anonymous']);
 
-/** Reads a principal back from the context API Gateway hands the integration (every value a string). */
-export function principalFromContext(context: Record<string, unknown> | null | undefined): Principal | undefined {
+/**
+ * Reads a principal back from the context API Gateway hands the integration (every value a string). With the
+ * deployment's catalog, only its declared scopes are kept (in canonical order); without one (a team's own function,
+ * which may not know every scope), every well-formed scope name is.
+ */
+export function principalFromContext(context: Record<string, unknown> | null | undefined, catalog?: ScopeCatalog): Principal | undefined {
   if (!context) return undefined;
   const { principalId, authMethod, tenant, scopes, keyId, admin } = context;
   // An empty tenant or principal would be one shared namespace for everyone who has none: refuse it.
@@ -52,12 +58,12 @@ export function principalFromContext(context: Record<string, unknown> | null | u
   // integration; refusing it (401) beats failing at the first write with a key too large for DynamoDB (a 5xx).
   if (tenantProblem(tenant) !== undefined) return undefined;
   if (!AUTH_METHODS.has(authMethod)) return undefined;
-  const scopeList = typeof scopes === 'string' ? scopes.split(' ').filter(isScope) : [];
+  const scopeList = typeof scopes === 'string' ? scopes.split(' ').filter(isScopeName) : [];
   return {
     principalId,
     authMethod: authMethod as AuthMethod,
     tenant,
-    scopes: sortScopes(scopeList),
+    scopes: catalog ? catalog.sort(scopeList) : [...new Set(scopeList)],
     admin: admin === 'true' || admin === true,
     ...(typeof keyId === 'string' && keyId !== '' ? { keyId } : {}),
   };

@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import { KEY_ENVIRONMENTS } from './api-key.js';
 import { ConfigError } from './errors.js';
 import { isAllowedJwksUri } from './jwks-fetcher.js';
-import { ALL_SCOPES, isCredentialScope, type Scope } from './scopes.js';
+import { isScopeName, type Scope, type ScopeCatalog } from './scopes.js';
 import { MAX_TENANT_PREFIX_BYTES, tenantProblem } from './tenant.js';
 
 export const AUTH_MODES = ['enforce', 'audit', 'off'] as const;
@@ -24,17 +24,15 @@ const stringList = z.union([
   ),
 ]);
 
-const scopeList = z.pipe(stringList, z.array(z.enum(ALL_SCOPES)));
+/** Scope names; which exist is the deployment's catalog's business ({@link resolveAnonymousScopes}). */
+const scopeNameList = z.pipe(stringList, z.array(z.string().check(z.refine(isScopeName, 'a scope name such as items:read'))));
 
-// The anonymous principal never holds credential scopes (scopes.ts CREDENTIAL_SCOPES): refused at load, loudly.
-const anonymousScopeList = scopeList.check(
-  z.refine((scopes: readonly Scope[]) => !scopes.some(isCredentialScope), {
-    message: 'keys:read and keys:write would let unauthenticated callers list or mint credentials',
-  }),
-);
-
-/** The default anonymous scopes: everything but credentials and the (cross-tenant capable) audit trail. */
-export const DEFAULT_ANONYMOUS_SCOPES: readonly Scope[] = ALL_SCOPES.filter((s) => s !== 'audit:read' && !isCredentialScope(s));
+/**
+ * The word for "no scopes at all" where a list is written as text: an empty environment variable counts as unset
+ * (the declared default), so an empty list needs a spelling of its own.
+ */
+export const NO_SCOPES = 'none';
+const scopeNameListOrNone = z.union([z.pipe(z.literal(NO_SCOPES), z.transform((): string[] => [])), scopeNameList]);
 
 /** Numbers arrive as numbers (context) or strings (environment). */
 const int = (min: number, max: number) => z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max)));
@@ -117,10 +115,12 @@ export const MAX_BODY_BYTES_LIMIT = 3 * 1024 * 1024;
 export const SETTINGS = {
   authMode: { env: 'GATEHOUSE_AUTH_MODE', schema: z._default(z.enum(AUTH_MODES), 'enforce'), expected: 'enforce, audit or off' },
   keyEnvironment: { env: 'GATEHOUSE_KEY_ENV', schema: z._default(z.enum(KEY_ENVIRONMENTS), 'live'), expected: 'live or test' },
+  // null: the scopes the API declares for anonymous callers (ScopeDefinition.anonymous). Checked against the
+  // deployment's catalog where it is known (resolveAnonymousScopes): at cold start, at `npm start` and at synth.
   anonymousScopes: {
     env: 'GATEHOUSE_ANONYMOUS_SCOPES',
-    schema: z._default(anonymousScopeList, [...DEFAULT_ANONYMOUS_SCOPES]),
-    expected: `scopes among ${ALL_SCOPES.filter((s) => !isCredentialScope(s)).join(' ')}; never keys:read or keys:write (the anonymous principal must never read or change credentials)`,
+    schema: z._default(z.nullable(scopeNameListOrNone), null),
+    expected: `declared scopes, or ${NO_SCOPES}; never a credential scope such as keys:read or keys:write (the anonymous principal must never read or change credentials)`,
   },
   cacheTtlSeconds: {
     env: 'GATEHOUSE_CACHE_TTL_SECONDS',
@@ -214,3 +214,23 @@ export function readSettings<K extends SettingName>(
 }
 
 export type AnonymousScopes = readonly Scope[];
+
+/**
+ * The anonymous principal's scopes (audit and off modes): the configured list, else what the API declares for
+ * anonymous callers. An undeclared scope, or one that reads or changes credentials, is a configuration error: an
+ * unauthenticated caller who could list or mint keys would turn a migration aid into a way in that outlives it.
+ */
+export function resolveAnonymousScopes(configured: readonly string[] | null, catalog: ScopeCatalog, source: SettingsSource = 'env'): AnonymousScopes {
+  const name = source === 'env' ? SETTINGS.anonymousScopes.env : 'anonymousScopes';
+  if (configured === null) return catalog.anonymousDefault;
+  const unknown = configured.filter((s) => !catalog.has(s));
+  if (unknown.length > 0) throw new ConfigError(name, `declared scopes (${catalog.all.join(' ')}); not declared: ${unknown.join(' ')}`);
+  const credential = configured.filter((s) => catalog.isCredential(s));
+  if (credential.length > 0) {
+    throw new ConfigError(
+      name,
+      `no credential scope (never ${catalog.credential.join(' or ')}; got ${credential.join(' ')}): the anonymous principal must never read or change credentials`,
+    );
+  }
+  return catalog.sort(configured);
+}

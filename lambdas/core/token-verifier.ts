@@ -20,7 +20,7 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { ConfigError, DependencyError } from './errors.js';
 import { JwksFetchError, JwksRefetchGate } from './jwks-fetcher.js';
 import { isAdminGroupMember, type Principal } from './principal.js';
-import { scopesFromGroups, scopesFromTokenScopes, sortScopes, type Scope } from './scopes.js';
+import type { Scope, ScopeCatalog } from './scopes.js';
 import { isReservedTenant, MAX_TENANT_PREFIX_BYTES, normaliseTenant, tenantProblem } from './tenant.js';
 
 export type TokenUse = 'access' | 'id';
@@ -72,6 +72,8 @@ export type TokenVerification =
   | { readonly ok: false; readonly reason: TokenRefusal };
 
 type ClaimNames = Pick<OidcIssuerConfig, 'scopeClaim' | 'groupsClaim' | 'tenantClaim'> & {
+  /** The deployment's scopes: which names count, and what groups grant. */
+  readonly catalog: ScopeCatalog;
   readonly tenantPrefix?: string;
   /** '' (or absent): bare scopes only. */
   readonly scopePrefix?: string | undefined;
@@ -85,6 +87,8 @@ interface IssuerEntry {
 }
 
 export interface TokenVerifierOptions {
+  /** The deployment's scopes. */
+  readonly scopes: ScopeCatalog;
   readonly cognito?: CognitoIssuerConfig;
   readonly issuers: readonly OidcIssuerConfig[];
   readonly fetcher: Fetcher;
@@ -110,7 +114,7 @@ export class TokenVerifier {
         { jwksCache },
       );
       const { issuer } = CognitoJwtVerifier.parseUserPoolId(c.userPoolId);
-      const claims: ClaimNames = { ...DEFAULT_CLAIMS, scopePrefix: `${c.resourceServerId ?? DEFAULT_RESOURCE_SERVER_ID}/` };
+      const claims: ClaimNames = { ...DEFAULT_CLAIMS, catalog: options.scopes, scopePrefix: `${c.resourceServerId ?? DEFAULT_RESOURCE_SERVER_ID}/` };
       this.byIssuer.set(issuer, { verifySync: (t) => verifier.verifySync(t), verify: (t) => verifier.verify(t), claims });
     }
     for (const cfg of options.issuers) {
@@ -132,7 +136,7 @@ export class TokenVerifier {
       this.byIssuer.set(cfg.issuer, {
         verifySync: (t) => verifier.verifySync(t),
         verify: (t) => verifier.verify(t),
-        claims: { ...cfg, ...(tenantPrefix === undefined ? {} : { tenantPrefix }) },
+        claims: { ...cfg, catalog: options.scopes, ...(tenantPrefix === undefined ? {} : { tenantPrefix }) },
       });
     }
   }
@@ -303,7 +307,7 @@ export function mapClaims(payload: JwtPayload, claims: ClaimNames): ClaimsMappin
   const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
   if (!sub) return { ok: false, reason: 'no_subject' };
   const groups = stringList(payload[claims.groupsClaim]);
-  const tokenScopes = scopesFromTokenScopes(stringList(payload[claims.scopeClaim]), claims.scopePrefix ?? '');
+  const tokenScopes = claims.catalog.fromToken(stringList(payload[claims.scopeClaim]), claims.scopePrefix ?? '');
   // The first non-empty of client_id and azp: an empty string must never become a (shared, empty) tenant.
   const clientId = [payload.client_id, payload.azp].find((c): c is string => typeof c === 'string' && c !== '');
   const isPerson =
@@ -313,8 +317,8 @@ export function mapClaims(payload: JwtPayload, claims: ClaimNames): ClaimsMappin
     typeof payload['cognito:username'] === 'string';
   let scopes: Scope[];
   if (isPerson) {
-    const ceiling = scopesFromGroups(groups);
-    scopes = tokenScopes.length > 0 ? sortScopes(ceiling.filter((s) => tokenScopes.includes(s))) : ceiling;
+    const ceiling = claims.catalog.forGroups(groups);
+    scopes = tokenScopes.length > 0 ? ceiling.filter((s) => tokenScopes.includes(s)) : ceiling;
   } else {
     scopes = tokenScopes;
   }

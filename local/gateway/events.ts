@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import type { Route } from '../../lambdas/routes.js';
+import type { Route } from '../../lambdas/core/api-definition.js';
 import { emptyRecord } from './records.js';
 
 /** Where the local REST API "is": the parts of every ARN and request context. */

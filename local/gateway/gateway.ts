@@ -4,7 +4,7 @@
  *
  *   WAF rate rules → stage throttling → payload limit (10 MB) → resource + method (or CORS preflight)
  *     → IAM (SigV4) | REQUEST authorizer (identity sources, result cache, policy vs methodArn) | public
- *     → Lambda proxy integration (29 s) → response mapping.
+ *     → Lambda proxy integration (29 s) | HTTP proxy integration (a team's service) → response mapping.
  *
  * Every answer the gateway gives itself comes from the shared gateway-response and WAF definitions
  * (responses.ts). Nothing here knows about keys, tokens or tenants: that is the authorizer's and handlers' code,
@@ -14,12 +14,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { allowedOrigin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
+import type { Route } from '../../lambdas/core/api-definition.js';
+import { principalFromContext } from '../../lambdas/core/principal.js';
+import { NO_PRINCIPAL_HEADERS, principalHeaders } from '../../lambdas/core/principal-headers.js';
 import type { SettingsValues } from '../../lambdas/core/settings.js';
-import { ROUTES, type HandlerName, type Route } from '../../lambdas/routes.js';
 import { evaluatePolicy } from '../policy-evaluator.js';
 import { AuthorizerResultCache } from './authorizer-cache.js';
 import { integrationAuthorizerContext, isUnauthorized, validateAuthorizerResult, type ValidAuthorizerResult } from './authorizer-result.js';
 import { authorizerEvent, lambdaContext, lastHeader, methodArn, proxyEvent, type ApiCoordinates, type GatewayRequest, type IamCaller } from './events.js';
+import { callUpstream, upstreamRequest, type HttpIntegration } from './http-integration.js';
 import { AUTHORIZER_CACHE_TTL_SECONDS, IDENTITY_SOURCES, identitySourceHeader, identityValues } from './identity-sources.js';
 import { acceptsBinary, gatewayError, notReady, proxyResultToReply, wafRateLimited, type GatewayReply, type LocalGatewayResponseType } from './responses.js';
 import { emptyRecord } from './records.js';
@@ -61,9 +64,13 @@ export interface LocalGatewayOptions {
   readonly api: ApiCoordinates;
   readonly settings: GatewaySettings;
   readonly authorizer: LambdaFunction<APIGatewayRequestAuthorizerEvent>;
-  readonly handlers: Readonly<Record<HandlerName, LambdaFunction<APIGatewayProxyEvent>>>;
+  /** The API's routes (the deployment's route table: Gatehouse's own, or a team's app with Gatehouse mounted). */
+  readonly routes: readonly Route[];
+  /** Lambda proxy integrations, by the `handler` routes name. */
+  readonly handlers: Readonly<Record<string, LambdaFunction<APIGatewayProxyEvent>>>;
+  /** HTTP proxy integrations (a team's services), by the `handler` routes name. */
+  readonly httpTargets?: Readonly<Record<string, HttpIntegration>>;
   readonly iam: LocalIamUser;
-  readonly routes?: readonly Route[];
   /** Default {@link IDENTITY_SOURCES}. */
   readonly identitySources?: readonly string[];
   /** Default {@link AUTHORIZER_CACHE_TTL_SECONDS} (0: caching off). */
@@ -159,7 +166,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
 
 export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
   const now = options.now ?? Date.now;
-  const routes = options.routes ?? ROUTES;
+  const routes = options.routes;
+  const httpTargets = options.httpTargets ?? {};
+  // Every route is served by exactly one integration, or the gateway does not start (as CDK would not synth).
+  for (const route of routes) {
+    const lambda = Object.hasOwn(options.handlers, route.handler);
+    const http = Object.hasOwn(httpTargets, route.handler);
+    if (lambda === http) {
+      throw new Error(`Route ${route.method} ${route.path}: handler "${route.handler}" ${lambda ? 'is both a function and an HTTP target' : 'has no integration'}`);
+    }
+  }
   const router = createRouter(routes);
   const waf = new Waf(options.settings);
   const bucket = new TokenBucket(options.settings);
@@ -244,12 +260,38 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
     return { ok: true, context: integrationAuthorizerContext(result, now() - started) };
   }
 
+  /** A team's HTTP service, reached over HTTP with the principal in X-Gatehouse-* headers (http-integration.ts). */
+  async function integrateHttp(
+    request: GatewayRequest,
+    route: Route,
+    pathParameters: Readonly<Record<string, string>>,
+    target: HttpIntegration,
+    authorizer: Record<string, string | number> | undefined,
+  ): Promise<Outcome> {
+    const fail = (type: LocalGatewayResponseType): Outcome => ({ reply: errorReply(type, request.requestId), answeredBy: 'integration' });
+    // As in AWS (principal-headers.ts): blank on routes without the authorizer, from its context on token routes.
+    let principal: Readonly<Record<string, string>> = NO_PRINCIPAL_HEADERS;
+    if (authorizer !== undefined) {
+      // The mappings read the authorizer's context; one that names no principal cannot be mapped (a broken authorizer).
+      const from = principalFromContext(authorizer);
+      if (from === undefined) return fail('AUTHORIZER_CONFIGURATION_ERROR');
+      principal = principalHeaders(from);
+    }
+    const call = upstreamRequest(target, request, route, pathParameters, principal);
+    if (call === undefined) return fail('BAD_REQUEST_PARAMETERS');
+    const result = await callUpstream(call, { timeoutMs: target.timeoutMs ?? integrationTimeoutMs, maxResponseBytes: MAX_PAYLOAD_BYTES });
+    if (!result.ok) return fail(result.reason === 'timeout' ? 'INTEGRATION_TIMEOUT' : 'INTEGRATION_FAILURE');
+    return { reply: result.reply, answeredBy: 'integration' };
+  }
+
   async function integrate(
     request: GatewayRequest,
     route: Route,
     pathParameters: Readonly<Record<string, string>>,
     extra: { authorizer?: Record<string, string | number>; iam?: IamCaller },
   ): Promise<Outcome> {
+    const target = Object.hasOwn(httpTargets, route.handler) ? httpTargets[route.handler] : undefined;
+    if (target !== undefined) return integrateHttp(request, route, pathParameters, target, extra.authorizer);
     const contentType = header(request, 'content-type');
     const event = proxyEvent({
       api: options.api,
@@ -260,7 +302,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       ...extra,
     });
     const context = lambdaContext(options.api, `gatehouse-local-${route.handler}`, integrationTimeoutMs, now);
-    const fn = options.handlers[route.handler];
+    const fn = options.handlers[route.handler]!; // every route has an integration (checked above)
     let raw: unknown;
     try {
       raw = await withTimeout(async () => overTheWire(await fn(overTheWire(event) as typeof event, context)), integrationTimeoutMs);

@@ -13,7 +13,7 @@
  * - Every prefix of a route's path is a resource too (`/v1`, `/v1/keys/{keyId}`): API Gateway builds a tree,
  *   and CORS preflight (OPTIONS) is answered on every resource of it.
  */
-import { ROUTES, type Route } from '../../lambdas/routes.js';
+import type { Route } from '../../lambdas/core/api-definition.js';
 import { emptyRecord } from './records.js';
 
 export interface Resource {
@@ -65,7 +65,7 @@ function moreSpecific(a: Resource, b: Resource): boolean {
   return false;
 }
 
-export function createRouter(routes: readonly Route[] = ROUTES): Router {
+export function createRouter(routes: readonly Route[]): Router {
   const byPath = new Map<string, Map<string, Route>>();
   for (const route of routes) {
     const segments = segmentsOf(route.path);

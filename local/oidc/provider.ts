@@ -35,7 +35,10 @@ export interface LocalOidcOptions {
   port?: number;
   /** Default 'gatehouse'. Scopes are emitted as `${resourceServerId}/${scope}`; also every access token's `aud`. */
   resourceServerId?: string;
-  /** Default the six Gatehouse scopes; given with or without the `${resourceServerId}/` prefix. */
+  /**
+   * Default every scope of Gatehouse's own API (settings.ts DEFAULT_SCOPES); the local stack passes its app's.
+   * Given with or without the `${resourceServerId}/` prefix.
+   */
   scopes?: string[];
   /** Default alice (groups ['admins']) and bob (groups ['users']) with random strong passwords. */
   users?: LocalOidcUser[];

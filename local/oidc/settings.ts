@@ -1,10 +1,15 @@
 // Turns LocalOidcOptions into fully-defaulted settings; everything random is generated here, once.
 import { randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
 
+import { GATEHOUSE_API } from '../../lambdas/routes.js';
 import { resolveSigningKey } from './keys.js';
 import type { LocalOidcOptions } from './provider.js';
 
-export const DEFAULT_SCOPES = ['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read', 'audit:read'];
+/**
+ * Without `scopes`: every scope of Gatehouse's own API (lambdas/routes.ts), derived, never listed here. The local
+ * stack passes the scopes of the app it serves instead.
+ */
+export const DEFAULT_SCOPES: readonly string[] = GATEHOUSE_API.scopes.all;
 
 export interface ResolvedUser {
   username: string;

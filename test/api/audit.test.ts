@@ -1,11 +1,11 @@
 /** GET /v1/audit and the audit store, against real dynalite through the one middleware stack. */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditHandler } from '../../lambdas/api/audit.js';
+import { createAuditHandler } from '../../lambdas/api/audit/operations.js';
 import type { Services } from '../../lambdas/api/services.js';
 import { SYSTEM_TENANT, type AuditEvent, type AuditEventInput } from '../../lambdas/core/audit.js';
 import { AuditStore, auditPk } from '../../lambdas/core/audit-store.js';
-import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
+import { ALL_SCOPES } from '../../lambdas/routes.js';
 import type { Principal } from '../../lambdas/core/principal.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';

@@ -3,19 +3,23 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHealthHandler } from '../../lambdas/api/health.js';
-import { createKeysHandler } from '../../lambdas/api/keys.js';
-import { buildOpenApiDocument, createOpenApiHandler } from '../../lambdas/api/openapi.js';
+import { createHealthHandler } from '../../lambdas/api/health/operations.js';
+import { createKeysHandler } from '../../lambdas/api/keys/operations.js';
+import { buildOpenApiDocument } from '../../lambdas/api/openapi/document.js';
+import { createOpenApiHandler } from '../../lambdas/api/openapi/operations.js';
+import { group as whoamiGroup } from '../../lambdas/api/whoami/index.js';
 import type { Services } from '../../lambdas/api/services.js';
-import { createWhoamiHandler, handler as whoamiEntry } from '../../lambdas/api/whoami.js';
+import { createWhoamiHandler } from '../../lambdas/api/whoami/operations.js';
+import { handler as whoamiEntry } from '../../lambdas/api/whoami/index.js';
 import { createBootstrapHandler } from '../../lambdas/bootstrap/handler.js';
 import { ApiKeyVerifier } from '../../lambdas/core/key-verifier.js';
 import { DynamoKeyStore } from '../../lambdas/core/key-store.js';
-import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../../lambdas/routes.js';
 import { ROUTES } from '../../lambdas/routes.js';
+import { defineApi } from '../../lambdas/core/api-definition.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
-import { captureOutput, TEST_PEPPER, testServices } from '../support/services.js';
+import { captureOutput, gatehouseOpenApiDocument, TEST_PEPPER, testServices } from '../support/services.js';
 
 let dynamo: TestDynamo;
 let services: Services;
@@ -60,7 +64,7 @@ describe('GET /health', () => {
 
 describe('GET /openapi.json', () => {
   it('describes every route of the table with its auth, scope, parameters and error envelope', async () => {
-    const res = await createOpenApiHandler(services)(apiEvent({ method: 'GET', path: '/openapi.json' }), lambdaContext());
+    const res = await createOpenApiHandler({ ...services, openApiDocument: await gatehouseOpenApiDocument() })(apiEvent({ method: 'GET', path: '/openapi.json' }), lambdaContext());
     const doc = bodyOf<{ openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> }>(res);
     expect(doc.openapi).toBe('3.1.0');
     for (const route of ROUTES) {
@@ -81,8 +85,13 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(create.responses as object)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '415', '429']));
   });
 
-  it('refuses a route table entry with no description', () => {
-    expect(() => buildOpenApiDocument([...ROUTES, { method: 'GET', path: '/v1/nothing', handler: 'items', auth: 'token', summary: 'x' }])).toThrow(/No OpenAPI description/);
+  it('refuses a route of a handler group that the group does not describe', () => {
+    const api = defineApi({ scopes: GATEHOUSE_API.definition.scopes, routes: [...ROUTES, { method: 'GET', path: '/v1/nothing', handler: 'whoami', auth: 'token', summary: 'x' }] });
+    expect(() => buildOpenApiDocument(api, { docs: { whoami: whoamiGroup.docs } })).toThrow(/no OpenAPI description for GET \/v1\/nothing/);
+  });
+
+  it('without a bundled document the openapi function refuses to start (a misconfiguration, never an empty document)', () => {
+    expect(() => createOpenApiHandler(services)).toThrow(/GATEHOUSE_OPENAPI_DOCUMENT/);
   });
 });
 
@@ -109,7 +118,7 @@ describe('bootstrap admin key (custom resource)', () => {
     const key = puts[0]!.args[0].input.SecretString!;
     expect(JSON.stringify(created)).not.toContain(key);
     expect(out.text()).not.toContain(key.slice(22));
-    const verifier = new ApiKeyVerifier({ store, peppers: services.peppers, environment: 'test' });
+    const verifier = new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store, peppers: services.peppers, environment: 'test' });
     const verified = await verifier.verify(key);
     expect(verified.ok && verified.principal).toMatchObject({ tenant: 'admin', admin: true, scopes: ALL_SCOPES });
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createItemsHandler, parseIfMatch } from '../../lambdas/api/items.js';
+import { createItemsHandler, parseIfMatch } from '../../lambdas/api/items/operations.js';
 import type { Services } from '../../lambdas/api/services.js';
 import { decodeItemPageToken, encodeItemPageToken, ItemStore, ItemTooLargeError, tenantItemsPk } from '../../lambdas/core/item-store.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';

@@ -1,9 +1,9 @@
 /** Key lifecycle through the real middleware stack and a real DynamoDB API (dynalite). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeysHandler } from '../../lambdas/api/keys.js';
+import { createKeysHandler } from '../../lambdas/api/keys/operations.js';
 import type { Services } from '../../lambdas/api/services.js';
-import { createVerifyHandler } from '../../lambdas/api/verify.js';
-import { ALL_SCOPES, GROUP_SCOPES } from '../../lambdas/core/scopes.js';
+import { createVerifyHandler } from '../../lambdas/api/verify/operations.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../../lambdas/routes.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { captureOutput, testServices } from '../support/services.js';
@@ -59,7 +59,7 @@ describe('POST /v1/keys', () => {
   });
 
   it('refuses scopes the creator lacks (escalation) with 403 and stores nothing', async () => {
-    const user = principal('tenant-esc', GROUP_SCOPES.users);
+    const user = principal('tenant-esc', GATEHOUSE_API.scopes.forGroups(['users']));
     const res = await call({ method: 'POST', path: '/v1/keys', principal: user, body: { name: 'x', scopes: ['items:read', 'audit:read'] } });
     expect(res.statusCode).toBe(403);
     expect(bodyOf(res)).toMatchObject({ code: 'PERMISSION_DENIED', detail: expect.stringContaining('audit:read') });
@@ -85,7 +85,8 @@ describe('POST /v1/keys', () => {
     ['wrong type', { body: { name: 5, scopes: ['items:read'] } }, 400, 'VALIDATION_ERROR', 'name'],
     ['empty name', { body: { name: '  ', scopes: ['items:read'] } }, 400, 'VALIDATION_ERROR', 'name'],
     ['name over 100', { body: { name: 'n'.repeat(101), scopes: ['items:read'] } }, 400, 'VALIDATION_ERROR', 'name'],
-    ['unknown scope', { body: { name: 'n', scopes: ['root'] } }, 400, 'VALIDATION_ERROR', 'scopes.0'],
+    ['undeclared scope', { body: { name: 'n', scopes: ['root'] } }, 400, 'VALIDATION_ERROR', 'scopes'],
+    ['malformed scope name', { body: { name: 'n', scopes: ['a b'] } }, 400, 'VALIDATION_ERROR', 'scopes.0'],
     ['no scopes', { body: { name: 'n', scopes: [] } }, 400, 'VALIDATION_ERROR', 'scopes'],
     ['repeated scopes', { body: { name: 'n', scopes: ['items:read', 'items:read'] } }, 400, 'VALIDATION_ERROR', 'scopes'],
     ['extra field', { body: { name: 'n', scopes: ['items:read'], tenant: 'other' } }, 400, 'VALIDATION_ERROR', 'tenant'],
@@ -291,7 +292,7 @@ describe('POST /v1/verify', () => {
 describe('the bootstrap admin key', () => {
   it('confers admin by its record flag only; only an administrator may revoke or rotate it, and its successor stays admin', async () => {
     const { ensureAdminKey } = await import('../../lambdas/core/bootstrap.js');
-    const boot = await ensureAdminKey({ store: services.keys, peppers: services.peppers, environment: 'test' });
+    const boot = await ensureAdminKey({ scopes: GATEHOUSE_API.scopes, store: services.keys, peppers: services.peppers, environment: 'test' });
     expect(boot.record.admin).toBe(true);
     // Anyone else in tenant "admin" (a key the admin made, or a token whose claims say "admin") is no administrator.
     const sameTenant = principal('admin', ALL_SCOPES);

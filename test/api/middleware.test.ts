@@ -1,4 +1,5 @@
 /** The shared middleware stack: CORS allow-list, envelope for unexpected errors, route/operation agreement. */
+import { GATEHOUSE_API } from '../../lambdas/routes.js';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../lambdas/api/http/api-handler.js';
 import { json } from '../../lambdas/api/http/types.js';
@@ -8,7 +9,7 @@ import { captureOutput } from '../support/services.js';
 
 const logger = createLogger('gatehouse-test');
 const whoamiWith = (corsOrigins: string[], handle: () => Promise<ReturnType<typeof json>>) =>
-  createApiHandler('whoami', { 'GET /v1/whoami': { handle } }, { logger, corsOrigins, maxBodyBytes: 1024 });
+  createApiHandler('whoami', { 'GET /v1/whoami': { handle } }, { logger, corsOrigins, maxBodyBytes: 1024, api: GATEHOUSE_API });
 
 describe('middleware stack', () => {
   it('CORS: echoes an allowed origin with credentials; says nothing to others or when none is configured', async () => {
@@ -42,12 +43,13 @@ describe('middleware stack', () => {
   });
 
   it('refuses to build a handler whose operations disagree with the route table', () => {
-    expect(() => createApiHandler('whoami', {}, { logger, corsOrigins: [], maxBodyBytes: 1 })).toThrow(/has no operation/);
+    expect(() => createApiHandler('whoami', {}, { logger, corsOrigins: [], maxBodyBytes: 1, api: GATEHOUSE_API })).toThrow(/has no operation/);
     expect(() =>
       createApiHandler('whoami', { 'GET /v1/whoami': { handle: () => Promise.resolve(json(200, {})) }, 'GET /v1/other': { handle: () => Promise.resolve(json(200, {})) } }, {
         logger,
         corsOrigins: [],
         maxBodyBytes: 1,
+        api: GATEHOUSE_API,
       }),
     ).toThrow(/not in the route table/);
   });

@@ -4,24 +4,24 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditHandler } from '../../lambdas/api/audit.js';
-import { createItemsHandler } from '../../lambdas/api/items.js';
-import { createKeysHandler } from '../../lambdas/api/keys.js';
+import { createAuditHandler } from '../../lambdas/api/audit/operations.js';
+import { createItemsHandler } from '../../lambdas/api/items/operations.js';
+import { createKeysHandler } from '../../lambdas/api/keys/operations.js';
 import type { Services } from '../../lambdas/api/services.js';
-import { createUsageHandler } from '../../lambdas/api/usage.js';
-import { ROUTES, type HandlerName } from '../../lambdas/routes.js';
+import { createUsageHandler } from '../../lambdas/api/usage/operations.js';
+import { ROUTES } from '../../lambdas/routes.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { testServices } from '../support/services.js';
 
 let dynamo: TestDynamo;
 let services: Services;
-let handlers: Partial<Record<HandlerName, (e: ReturnType<typeof apiEvent>) => Promise<APIGatewayProxyResult>>>;
+let handlers: Partial<Record<string, (e: ReturnType<typeof apiEvent>) => Promise<APIGatewayProxyResult>>>;
 const owner = principal('tenant-owner');
 const intruder = principal('tenant-intruder');
 const ids: Record<string, string> = {};
 
-const call = (group: HandlerName, args: Parameters<typeof apiEvent>[0]) => handlers[group]!(apiEvent(args));
+const call = (group: string, args: Parameters<typeof apiEvent>[0]) => handlers[group]!(apiEvent(args));
 
 /** Everything the owner has, as stored: compared before and after the intruder's attempts. */
 async function ownerSnapshot() {

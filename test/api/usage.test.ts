@@ -1,10 +1,10 @@
 /** Usage: the recorder's batching (injected clock, counting store), the store on real dynalite, and GET /v1/usage. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../lambdas/api/services.js';
-import { createUsageHandler } from '../../lambdas/api/usage.js';
+import { createUsageHandler } from '../../lambdas/api/usage/operations.js';
 import { UsageRecorder, type UsageSink } from '../../lambdas/core/usage-recorder.js';
 import { decodeUsagePageToken, encodeUsagePageToken, UsageStore } from '../../lambdas/core/usage-store.js';
-import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
+import { ALL_SCOPES } from '../../lambdas/routes.js';
 import type { Principal } from '../../lambdas/core/principal.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
 import { captureLog } from '../support/capture-log.js';

@@ -2,6 +2,7 @@
  * A 400 is bounded whatever the body: a request of many unknown or invalid fields must not become an error
  * response larger than the request itself, nor pass Lambda's 6 MB response limit (a 5xx in AWS).
  */
+import { GATEHOUSE_API } from '../../lambdas/routes.js';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createApiHandler } from '../../lambdas/api/http/api-handler.js';
@@ -21,7 +22,7 @@ const handler = createApiHandler(
     'PUT /v1/items/{itemId}': { handle: () => Promise.resolve(json(200, {})) },
     'DELETE /v1/items/{itemId}': { handle: () => Promise.resolve(json(204, {})) },
   },
-  { logger: createLogger('gatehouse-test'), corsOrigins: [], maxBodyBytes: TEN_MB },
+  { logger: createLogger('gatehouse-test'), corsOrigins: [], maxBodyBytes: TEN_MB, api: GATEHOUSE_API },
 );
 
 interface Problem {

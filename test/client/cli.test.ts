@@ -2,6 +2,7 @@
  * Every `gatehouse` command, run in-process against a real local stack: login through the real login form, token
  * storage and refresh, key management, `call` with every credential kind, and what each failure prints and exits.
  */
+import { ALL_SCOPES } from '../../lambdas/routes.js';
 import { existsSync } from 'node:fs';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -60,11 +61,16 @@ describe('gatehouse (no login: the local admin key)', () => {
     expect(none.stdout).toContain('Usage: gatehouse');
   });
 
-  it('usage errors exit 2: unknown command, unknown scope, bad method, missing profile', async () => {
+  it('usage errors exit 2: unknown command, a malformed scope, bad method, missing profile', async () => {
     expect((await local(['frobnicate'])).code).toBe(EXIT.USAGE);
-    const scope = await local(['keys', 'create', '--name', 'x', '--scopes', 'keys:everything']);
+    const scope = await local(['keys', 'create', '--name', 'x', '--scopes', 'keys/everything']);
     expect(scope.code).toBe(EXIT.USAGE);
-    expect(scope.stderr).toContain('unknown scope "keys:everything"');
+    expect(scope.stderr).toContain('"keys/everything" is not a scope name');
+    // A well-formed scope the API does not declare is the API's to refuse (a team's API declares its own): it names
+    // the scopes it does declare.
+    const undeclared = await local(['keys', 'create', '--name', 'x', '--scopes', 'keys:everything']);
+    expect(undeclared.code).toBe(1);
+    expect(undeclared.stderr).toMatch(/not declared by this API: keys:everything \(declared: keys:read, keys:write/);
     expect((await local(['call', 'G E T', '/v1/whoami'])).code).toBe(EXIT.USAGE);
     expect((await local(['call', 'GET', 'v1/whoami'])).code).toBe(EXIT.USAGE);
     expect((await local(['call', 'POST', '/v1/items', '--data', '{not json'])).code).toBe(EXIT.USAGE);
@@ -453,7 +459,7 @@ describe('configure and other profiles', () => {
     expect(profiles.prod).toMatchObject({
       issuer,
       callbackUrl: 'http://localhost:8976/callback',
-      scopes: ['openid', 'gatehouse/keys:read', 'gatehouse/keys:write', 'gatehouse/items:read', 'gatehouse/items:write', 'gatehouse/usage:read', 'gatehouse/audit:read'],
+      scopes: ['openid', ...ALL_SCOPES.map((s) => `gatehouse/${s}`)],
       authorizationEndpoint: 'https://gatehouse-1.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
       tokenEndpoint: 'https://gatehouse-1.auth.eu-west-1.amazoncognito.com/oauth2/token',
     });

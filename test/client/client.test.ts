@@ -10,7 +10,7 @@ import { GatehouseApiError, GatehouseCredentialsError, redactSecrets } from '../
 import { OPERATIONS, type CreatedKey, type Item, type KeyView, type OperationResponse, type Whoami } from '../../client/operations.js';
 import { expandPath, findRoute, ROUTES } from '../../client/routes.js';
 import { sigv4Auth } from '../../client/sigv4.js';
-import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
+import { ALL_SCOPES } from '../../lambdas/routes.js';
 import { ok, scriptedServer, startTestStack, type TestStack } from './support.js';
 
 let stack: TestStack;

@@ -7,15 +7,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/core/errors.js';
 import { GATEWAY_RESPONSES } from '../../lambdas/core/gateway-responses.js';
 import { readSettings } from '../../lambdas/core/settings.js';
+import { readAuthorizerSettings } from '../../lambdas/authorizer/wiring.js';
 import { ROUTES } from '../../lambdas/routes.js';
 import { isCognitoRedirectUrl, readConfig } from '../../infra/config.js';
 import { settingsEnvironment } from '../../infra/function-env.js';
-import { buildGatehouse } from '../../infra/gatehouse.js';
-import { CDK_JSON_CONTEXT, createApp, resourcesOf, synthGatehouse, type SynthResult } from './synth.js';
+import { buildDefault, CDK_JSON_CONTEXT, createApp, resourcesOf, synthGatehouse, type SynthResult } from './synth.js';
 
 process.env.CDK_VALIDATION = 'false';
 
-const build = (overrides: Record<string, unknown>) => () => buildGatehouse(createApp(overrides));
+const build = (overrides: Record<string, unknown>) => () => buildDefault(createApp(overrides));
 
 describe('bad context fails synthesis, naming the key and the expected form', () => {
   it.each<[string, unknown, RegExp]>([
@@ -42,6 +42,9 @@ describe('bad context fails synthesis, naming the key and the expected form', ()
     ['localPepper', 'x'.repeat(40), /Invalid configuration localPepper: expected no value/],
     ['cognito', { userPoolId: 'eu-west-1_abc', clientIds: ['x'] }, /Invalid configuration cognito: expected no value/],
     ['jwksSource', 'fetch', /Invalid configuration jwksSource: expected no value: .*JWKS from the table/],
+    // Checked against the deployment's scope catalog at synth (issue 12: scopes are the catalog's, not a fixed list).
+    ['anonymousScopes', ['keys:read'], /Invalid configuration anonymousScopes: expected no credential scope .*keys:read/],
+    ['anonymousScopes', ['reports:read'], /Invalid configuration anonymousScopes: expected declared scopes .*not declared: reports:read/],
   ])('%s = %j', (key, value, message) => {
     expect(build({ [key]: value })).toThrow(ConfigError);
     expect(build({ [key]: value })).toThrow(message);
@@ -86,6 +89,13 @@ describe('environment values read back as the same settings', () => {
     for (const name of names) expect(back[name]).toEqual(config.settings[name]);
     expect(env.GATEHOUSE_ANONYMOUS_SCOPES).toBe('items:read');
     expect(JSON.parse(env.GATEHOUSE_OIDC_ISSUERS!)).toEqual([expect.objectContaining({ tokenUse: 'any' })]);
+  });
+
+  it('an empty anonymous scope list is written `none` and read back as no scopes (an empty variable would mean the default)', () => {
+    const env = settingsEnvironment(['anonymousScopes'], readConfig({ ...CDK_JSON_CONTEXT, anonymousScopes: [] }));
+    expect(env.GATEHOUSE_ANONYMOUS_SCOPES).toBe('none');
+    expect(readAuthorizerSettings(env).anonymousScopes).toEqual([]);
+    expect(readAuthorizerSettings({}).anonymousScopes.length).toBeGreaterThan(0);
   });
 });
 

@@ -2,7 +2,6 @@
  * Security properties of the synthesised app, asserted on the CloudFormation templates (cdk.json context, bundling
  * skipped). The app is synthesised once for the whole file.
  */
-import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_SETTINGS } from '../../lambdas/api/services.js';
@@ -10,21 +9,19 @@ import { AUTHORIZER_SETTINGS } from '../../lambdas/authorizer/wiring.js';
 import { PROBLEM_CONTENT_TYPE } from '../../lambdas/core/errors.js';
 import { GATEWAY_RESPONSES, WAF_RATE_LIMITED, gatewayResponseBody } from '../../lambdas/core/gateway-responses.js';
 import { JWKS_SOURCE_ENV } from '../../lambdas/core/jwks-store.js';
-import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
 import { SETTINGS } from '../../lambdas/core/settings.js';
 import { createTableInput, GSI1, TTL_ATTRIBUTE } from '../../lambdas/core/table.js';
-import { ROUTES, type HandlerName } from '../../lambdas/routes.js';
-import { AUTHORIZER_TABLE_ACTIONS, HANDLER_ACCESS } from '../../infra/api-stack.js';
+import { ALL_SCOPES, ROUTES } from '../../lambdas/routes.js';
+import { AUTHORIZER_TABLE_ACTIONS } from '../../infra/api-stack.js';
 import { DEFAULT_CLI_CALLBACK_URL } from '../../infra/config.js';
 import { FUNCTION_DESCRIPTION_PREFIX } from '../../infra/function.js';
 import { RESOURCE_SERVER_ID } from '../../infra/identity-stack.js';
 import { WAF_REQUEST_ID } from '../../infra/waf-stack.js';
 import { resourcesOf, STACK_KEYS, synthGatehouse, type StackKey, type SynthResult } from './synth.js';
+import { actionsOf, grantsOf, json, logicalId, props, resourcePaths, statementsOfRole, type Props } from './template.js';
 
 // This file checks templates; the built-in CloudFormation schema validation is covered by nag.test.ts.
 process.env.CDK_VALIDATION = 'false';
-
-type Props = Record<string, unknown>;
 
 let synth: SynthResult;
 let t: Record<StackKey, Template>;
@@ -34,45 +31,12 @@ beforeAll(() => {
   t = synth.templates;
 });
 
-const logicalId = (element: unknown) => Stack.of(element as CfnElement).getLogicalId(element as CfnElement);
-const props = (r: { Properties?: Props }) => r.Properties ?? {};
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const only = <T>(record: Record<string, T>): [string, T] => {
   const entries = Object.entries(record);
   expect(entries).toHaveLength(1);
   return entries[0]!;
 };
-const json = (value: unknown): string => JSON.stringify(value) ?? '';
-
-/** Every IAM statement of the policies attached to a role (by the role's logical id). */
-function statementsOfRole(template: Template, roleId: string): { Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
-  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
-    .filter((p) => json(props(p).Roles).includes(`"${roleId}"`))
-    .flatMap((p) => (props(p).PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
-}
-const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-/** Statements as (action, resource) pairs: policy minimisation may merge statements over several resources. */
-const grantsOf = (statements: { Action: string | string[]; Resource: unknown }[]) =>
-  statements.flatMap((s) =>
-    actionsOf([s]).flatMap((action) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((resource) => ({ action, resource: json(resource) }))),
-  );
-
-/** Path of an API Gateway resource, following ParentId up to the API's root. */
-function resourcePaths(template: Template): Map<string, string> {
-  const resources = resourcesOf(template, 'AWS::ApiGateway::Resource');
-  const paths = new Map<string, string>();
-  const pathOf = (id: string): string => {
-    const known = paths.get(id);
-    if (known) return known;
-    const p = props(resources[id]!);
-    const parent = p.ParentId as { Ref?: string };
-    const path = `${parent.Ref ? pathOf(parent.Ref) : ''}/${String(p.PathPart)}`;
-    paths.set(id, path);
-    return path;
-  };
-  for (const id of Object.keys(resources)) pathOf(id);
-  return paths;
-}
 
 describe('network: isolated subnets, no route out', () => {
   it('has no NAT gateway, internet gateway or route of any kind', () => {
@@ -233,17 +197,25 @@ describe('data', () => {
   it('creates the bootstrap admin key with a custom resource whose function gets the table, pepper and secret', () => {
     const [, resource] = only(resourcesOf(t.data, 'Custom::GatehouseAdminKey'));
     expect(json(props(resource).ServiceToken)).toContain('BootstrapProviderframeworkonEvent');
-    const fnId = logicalId(synth.stacks.data.node.findChild('Bootstrap').node.findChild('Function').node.defaultChild);
+    const bootstrap = synth.stacks.data.data.bootstrapFunction;
+    const fnId = logicalId(bootstrap.fn.node.defaultChild);
     const fn = resourcesOf(t.data, 'AWS::Lambda::Function')[fnId]!;
     const env = (props(fn).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(env).sort()).toEqual(
       ['GATEHOUSE_ADMIN_KEY_SECRET_ID', SETTINGS.keyEnvironment.env, SETTINGS.pepperRefreshSeconds.env, SETTINGS.pepperSecretId.env, SETTINGS.tableName.env].sort(),
     );
     expect(env.GATEHOUSE_ADMIN_KEY_SECRET_ID).toEqual({ Ref: expect.stringMatching(/^AdminKey/) });
-    const roleId = logicalId(synth.stacks.data.node.findChild('Bootstrap').node.findChild('Role').node.defaultChild);
+    const roleId = logicalId(bootstrap.role.node.defaultChild);
     const statements = statementsOfRole(t.data, roleId);
     expect(actionsOf(statements).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(statements.find((s) => json(s.Action).includes('PutSecretValue'))?.Resource).toEqual({ Ref: expect.stringMatching(/^AdminKey/) });
+  });
+
+  it('keeps the logical ids the retained resources were first deployed with (another id would create a second table, pepper or pool)', () => {
+    // Pinned: the constructs sit under the id `Default`, which CDK leaves out of logical ids (infra/*-stack.ts).
+    expect(Object.keys(resourcesOf(t.data, 'AWS::DynamoDB::Table'))).toEqual(['TableCD117FA1']);
+    expect(Object.keys(resourcesOf(t.data, 'AWS::SecretsManager::Secret')).sort()).toEqual(['AdminKeyC19094DA', 'Pepper2B9638F2']);
+    expect(Object.keys(resourcesOf(t.identity, 'AWS::Cognito::UserPool'))).toEqual(['UserPool6BA7E5F2']);
   });
 
   it('outputs the admin-key secret ARN', () => {
@@ -309,12 +281,12 @@ describe('identity', () => {
   });
 
   it('runs the JWKS mirror outside the VPC, every 5 minutes and once at deploy, allowed to write JWKS items only', () => {
-    const mirror = synth.stacks.identity.node.findChild('JwksMirror');
-    const fn = props(resourcesOf(t.identity, 'AWS::Lambda::Function')[logicalId(mirror.node.findChild('Function').node.defaultChild)]!);
+    const mirror = synth.stacks.identity.identity.jwksMirror;
+    const fn = props(resourcesOf(t.identity, 'AWS::Lambda::Function')[logicalId(mirror.fn.node.defaultChild)]!);
     expect(fn.VpcConfig).toBeUndefined();
     const env = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(env).sort()).toEqual([SETTINGS.cognito.env, SETTINGS.jwksTimeoutMs.env, SETTINGS.oidcIssuers.env, SETTINGS.tableName.env].sort());
-    const statements = statementsOfRole(t.identity, logicalId(mirror.node.findChild('Role').node.defaultChild));
+    const statements = statementsOfRole(t.identity, logicalId(mirror.role.node.defaultChild));
     const data = statements.filter((s) => json(s.Action).includes('dynamodb'));
     expect(data).toEqual([expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['JWKS#*'] } } })]);
     expect(json(statements)).not.toContain('secretsmanager');
@@ -425,7 +397,7 @@ describe('API', () => {
         expect(m.AuthorizationType, route.path).toBe(route.auth === 'iam' ? 'AWS_IAM' : 'NONE');
         expect(m.AuthorizerId, route.path).toBeUndefined();
       }
-      const fnId = logicalId(synth.stacks.api.handlers[route.handler].fn.node.defaultChild);
+      const fnId = logicalId(synth.stacks.api.handlers[route.handler]!.fn.node.defaultChild);
       expect(m.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
       expect(json(m.Integration)).toContain(`"${fnId}"`);
     }
@@ -506,13 +478,16 @@ describe('API', () => {
         expect(['logs:CreateLogStream', 'logs:PutLogEvents']).toContain(g.action);
       }
     };
-    for (const [name, access] of Object.entries(HANDLER_ACCESS) as [HandlerName, (typeof HANDLER_ACCESS)[HandlerName]][]) {
-      check(synth.stacks.api.handlers[name].role.node.defaultChild, access.table ?? [], access.index ?? [], access.pepper ?? false);
+    // Each group's access is declared in its own folder (lambdas/api/<group>/index.ts) and derived from there.
+    expect([...synth.stacks.groups.keys()].sort()).toEqual([...new Set(ROUTES.map((r) => r.handler))].sort());
+    for (const [name, group] of synth.stacks.groups) {
+      check(synth.stacks.api.handlers[name]!.role.node.defaultChild, group.access.table ?? [], group.access.index ?? [], group.access.pepper ?? false);
     }
     check(synth.stacks.api.authorizerFunction.role.node.defaultChild, AUTHORIZER_TABLE_ACTIONS, [], true);
-    expect(HANDLER_ACCESS.health).toEqual({});
-    expect(HANDLER_ACCESS.openapi).toEqual({});
-    expect(HANDLER_ACCESS.verify).toEqual({ table: ['GetItem'], pepper: true });
+    const access = (name: string) => synth.stacks.groups.get(name)!.access;
+    expect(access('health')).toEqual({});
+    expect(access('openapi')).toEqual({});
+    expect(access('verify')).toEqual({ table: ['GetItem'], pepper: true });
   });
 
   it('configures the functions from settings.ts names: authorizer reads JWKS from the store, Cognito ids come from the pool', () => {
@@ -529,7 +504,7 @@ describe('API', () => {
     expect(cognito).toContain('tokenUse\\":\\"access');
     expect(cognito).toMatch(/PeopleClient[\s\S]*MachineClient/);
     for (const name of new Set(ROUTES.map((r) => r.handler))) {
-      const handlerEnv = env(synth.stacks.api.handlers[name].fn);
+      const handlerEnv = env(synth.stacks.api.handlers[name]!.fn);
       expect(Object.keys(handlerEnv).sort()).toEqual(API_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env).sort());
     }
   });

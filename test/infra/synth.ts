@@ -2,6 +2,7 @@
  * Builds the Gatehouse app for tests: cdk.json's context (what `cdk deploy` uses) plus the test's overrides, with
  * bundling skipped (`aws:cdk:bundling-stacks: []`) so no esbuild runs. The app is synthesised once and every
  * stack's template is read from that one cloud assembly (Template.fromStack would synthesise the app per stack).
+ * The handler groups are loaded once, when this module loads (dynamic import), as infra/app.ts does.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +11,17 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { REPO_ROOT } from '../../infra/function.js';
 import { buildGatehouse, type GatehouseStacks } from '../../infra/gatehouse.js';
+import { loadAppGroups } from '../../infra/groups.js';
 
 export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+
+/** Gatehouse's own handler groups (every group lambdas/routes.ts names). */
+export const GATEHOUSE_GROUPS = await loadAppGroups();
+
+/** buildGatehouse with Gatehouse's own groups. */
+export function buildDefault(app: App): GatehouseStacks {
+  return buildGatehouse(app, { groups: GATEHOUSE_GROUPS });
+}
 
 export function createApp(overrides: Record<string, unknown> = {}): App {
   return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...overrides } });
@@ -29,7 +39,7 @@ export interface SynthResult {
 
 export function synthGatehouse(overrides: Record<string, unknown> = {}): SynthResult {
   const app = createApp(overrides);
-  const stacks = buildGatehouse(app);
+  const stacks = buildDefault(app);
   const assembly = app.synth();
   const templates = Object.fromEntries(
     STACK_KEYS.map((key) => [key, Template.fromJSON(assembly.getStackByName(stacks[key].stackName).template as Record<string, unknown>)]),

@@ -3,11 +3,11 @@
  * credential kind — the bootstrap admin key, a key it created, a machine token (client credentials), people's
  * tokens obtained through the login form (authorization code + PKCE), and SigV4 on /v1/verify.
  */
+import { ALL_SCOPES } from '../../lambdas/routes.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, jsonBody, machineToken, personTokens, signedFetch, startTestStack, type TestStack } from './support.js';
 
-const ALL_SCOPES = ['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read', 'audit:read'];
 
 let stack: TestStack;
 const credentials: Record<string, string> = {};

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Route } from '../../lambdas/routes.js';
 import { validateAuthorizerResult, integrationAuthorizerContext, isUnauthorized } from '../../local/gateway/authorizer-result.js';
 import { AuthorizerResultCache } from '../../local/gateway/authorizer-cache.js';
+import type { GatewayRequest } from '../../local/gateway/events.js';
+import { filledPath, upstreamRequest } from '../../local/gateway/http-integration.js';
 import { identitySourceHeader, identityValues } from '../../local/gateway/identity-sources.js';
 import { proxyResultToReply } from '../../local/gateway/responses.js';
 import { createRouter } from '../../local/gateway/router.js';
@@ -31,6 +33,69 @@ describe('router (API Gateway resource selection)', () => {
     expect(router.match('GET', '/c/1/2/d')).toBeUndefined();
     expect(router.resource('/c/1')?.resource.methods.size).toBe(0);
     expect(router.match('GET', '/c/1')).toBeUndefined();
+  });
+});
+
+describe('HTTP proxy integration (a team service behind the gateway)', () => {
+  const gatewayRequest = (rawHeaders: string[], rawQuery = ''): GatewayRequest => ({
+    requestId: 'r',
+    extendedRequestId: 'e',
+    method: 'PUT',
+    rawPath: '/unused',
+    rawQuery,
+    rawHeaders,
+    body: Buffer.from('{"a":1}'),
+    sourceIp: '198.51.100.7',
+    localPort: 3000,
+    receivedAtMs: 0,
+  });
+
+  it('fills path parameters percent-encoded again, and refuses dot segments however they were encoded', () => {
+    const r = { path: '/stock/{sku}/moves/{moveId}' };
+    expect(filledPath(r, { sku: 'a/b c', moveId: '7' })).toBe('/stock/a%2Fb%20c/moves/7');
+    expect(filledPath(r, { sku: '...', moveId: '%' })).toBe('/stock/.../moves/%25');
+    for (const dots of ['.', '..']) expect(filledPath(r, { sku: dots, moveId: '1' })).toBeUndefined();
+    expect(filledPath({ path: '/' }, {})).toBe('/');
+  });
+
+  it("appends the filled path to the target URL's path, keeps the raw query, and sets Host, Content-Length and the principal headers", () => {
+    const call = upstreamRequest(
+      { url: 'https://svc.example.test:8443/base/' },
+      gatewayRequest(['Host', 'localhost:3000', 'Content-Length', '7', 'Accept', 'a', 'accept', 'b', 'X-GATEHOUSE-Tenant', 'spoof', 'x-gatehouse-whatever', 'x', 'Connection', 'close, X-Hop', 'X-Hop', 'h', 'Upgrade', 'websocket', 'Authorization', 'Bearer gth_test_secret', 'X-API-Key', 'gth_test_secret'], 'q=a%20b&q=c'),
+      { path: '/stock/{sku}', auth: 'token' },
+      { sku: 'k 1' },
+      { 'X-Gatehouse-Tenant': 't-1' },
+    )!;
+    expect(call.url.href).toBe('https://svc.example.test:8443/base/stock/k%201?q=a%20b&q=c');
+    expect(call.method).toBe('PUT');
+    expect(call.headers).toEqual({
+      Accept: 'a',
+      accept: 'b',
+      'X-Forwarded-For': '198.51.100.7',
+      'X-Forwarded-Port': '3000',
+      'X-Forwarded-Proto': 'http',
+      'X-Gatehouse-Tenant': 't-1',
+      // The credential the gateway checked is blanked, as AWS's request parameter mappings do.
+      Authorization: '',
+      'X-API-Key': '',
+      'X-Amz-Date': '',
+      'X-Amz-Security-Token': '',
+      'X-Amz-Content-Sha256': '',
+      Host: 'svc.example.test:8443',
+      'Content-Length': '7',
+    });
+  });
+
+  it('on a public route the client\'s Authorization is the service\'s own business and passes; X-Gatehouse-* never does', () => {
+    const call = upstreamRequest(
+      { url: 'https://svc.example.test/' },
+      gatewayRequest(['Authorization', 'Basic dXNlcjpwdw==', 'X-Gatehouse-Tenant', 'spoof'], ''),
+      { path: '/open', auth: 'public' },
+      {},
+      {},
+    )!;
+    expect(call.headers.Authorization).toBe('Basic dXNlcjpwdw==');
+    expect(Object.keys(call.headers).filter((h) => h.toLowerCase().startsWith('x-gatehouse-'))).toEqual([]);
   });
 });
 

@@ -87,16 +87,18 @@ export function refused(url: string): Promise<boolean> {
   });
 }
 
-/** A request from another loopback source address (127.0.0.x), for per-IP rules. */
+/** A request from another loopback source address (127.0.0.x), for per-IP rules, with the path sent as written. */
 export function requestFrom(
   localAddress: string,
   url: string,
   init: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const target = new URL(url);
+  // The path exactly as written (URL would resolve dot segments such as `..` and `%2E%2E` before sending).
+  const path = url.slice(target.origin.length) || '/';
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: Number(target.port), path: target.pathname + target.search, method: init.method ?? 'GET', headers: init.headers, localAddress, agent: false },
+      { host: '127.0.0.1', port: Number(target.port), path, method: init.method ?? 'GET', headers: init.headers, localAddress, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -139,13 +141,14 @@ export async function machineToken(config: LocalConfig, scope?: string): Promise
 const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 
 /**
- * Signs a person in through the provider's HTML login form — authorize → login form POST → consent redirect →
+ * Signs a person in through the provider's HTML login form (asking, by default, for every scope the stack's
+ * resource server offers — the machine client's list in local.json) — authorize → login form POST → consent redirect →
  * code → token — with plain fetch, and returns their tokens.
  */
 export async function personTokens(
   config: LocalConfig,
   username: string,
-  scope = 'openid gatehouse/keys:read gatehouse/keys:write gatehouse/items:read gatehouse/items:write gatehouse/usage:read gatehouse/audit:read',
+  scope = ['openid', ...config.oidc.machineClient.scopes].join(' '),
 ): Promise<{ accessToken: string; idToken: string }> {
   const user = config.oidc.users.find((u) => u.username === username);
   if (!user) throw new Error(`no user ${username}`);

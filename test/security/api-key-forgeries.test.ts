@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf, generateApiKey, KEY_CHECKSUM_LENGTH } from '../../lambdas/core/api-key.js';
 import { authorizerEvent } from '../support/events.js';
 import { describeOutcome, startLab, type IssuedKey, type Lab } from './support/lab.js';
+import { GATEHOUSE_API } from '../../lambdas/routes.js';
 
 let lab: Lab;
 let active: IssuedKey;
@@ -148,7 +149,7 @@ describe('the same key with transport whitespace: accepted only as itself', () =
     table.push({ name: `(same key) ${name}`, outcome: describeOutcome(outcome) });
     if (outcome.verdict === 'allow') {
       expect(outcome.result.principalId).toBe(`key:${active.record.id}`);
-      expect(outcome.result.context).toMatchObject({ tenant: 'tenant-a', keyId: active.record.id, scopes: 'items:read keys:read' });
+      expect(outcome.result.context).toMatchObject({ tenant: 'tenant-a', keyId: active.record.id, scopes: GATEHOUSE_API.scopes.sort(['items:read', 'keys:read']).join(' ') });
     } else {
       expect(outcome.verdict).toBe('unauthorized');
     }

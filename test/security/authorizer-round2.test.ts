@@ -4,7 +4,7 @@
  * store under the refusal recorder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createItemsHandler } from '../../lambdas/api/items.js';
+import { createItemsHandler } from '../../lambdas/api/items/operations.js';
 import { createAuthorizer, type RefusalEvent } from '../../lambdas/authorizer/authorizer.js';
 import { readAuthorizerSettings } from '../../lambdas/authorizer/wiring.js';
 import { generateApiKey } from '../../lambdas/core/api-key.js';
@@ -22,8 +22,8 @@ import { DynamoKeyStore } from '../../lambdas/core/key-store.js';
 import { ApiKeyVerifier, type KeyLookup } from '../../lambdas/core/key-verifier.js';
 import { principalFromContext } from '../../lambdas/core/principal.js';
 import { RefusalRecorder, type CountableAuditSink } from '../../lambdas/core/refusal-recorder.js';
-import { ALL_SCOPES } from '../../lambdas/core/scopes.js';
-import { readSettings } from '../../lambdas/core/settings.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../../lambdas/routes.js';
+import { readSettings, resolveAnonymousScopes } from '../../lambdas/core/settings.js';
 import { DEFAULT_CLAIMS, DEFAULT_RESOURCE_SERVER_ID, TokenVerifier, type OidcIssuerConfig } from '../../lambdas/core/token-verifier.js';
 import { readConfig } from '../../infra/config.js';
 import { RESOURCE_SERVER_ID } from '../../infra/identity-stack.js';
@@ -51,11 +51,11 @@ const keyStore = () => new DynamoKeyStore(dynamo.doc, dynamo.tableName);
 /** An authorizer in enforce mode over the given verifiers, recording every refusal. */
 function authorizerWith(deps: { tokens?: TokenVerifier; store?: KeyLookup }) {
   const refusals: RefusalEvent[] = [];
-  const decide = createAuthorizer({
+  const decide = createAuthorizer({ api: GATEHOUSE_API,
     mode: 'enforce',
     anonymousScopes: [],
-    keys: new ApiKeyVerifier({ store: deps.store ?? keyStore(), peppers: peppers(), environment: 'test' }),
-    tokens: deps.tokens ?? new TokenVerifier({ issuers: [], fetcher: new jwksFetcher.BoundedJwksFetcher(500) }),
+    keys: new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store: deps.store ?? keyStore(), peppers: peppers(), environment: 'test' }),
+    tokens: deps.tokens ?? new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [], fetcher: new jwksFetcher.BoundedJwksFetcher(500) }),
     cache: new DecisionCache({ maxEntries: 1000, positiveTtlMs: 3000, negativeTtlMs: 1000 }),
     log: captureLog(),
     onRefusal: (e) => refusals.push(e),
@@ -85,24 +85,27 @@ describe('finding 11.2: the anonymous principal never holds credential scopes; r
       expect(() => readAuthorizerSettings({ GATEHOUSE_ANONYMOUS_SCOPES: value })).toThrow(ConfigError);
       expect(() => readAuthorizerSettings({ GATEHOUSE_ANONYMOUS_SCOPES: value })).toThrow(/GATEHOUSE_ANONYMOUS_SCOPES.*never keys:read or keys:write.*credentials/);
     }
-    // The same definition serves CDK context (infra/config.ts reads every setting through readSettings).
-    expect(() => readSettings(['anonymousScopes'], { anonymousScopes: ['keys:write'] }, 'context')).toThrow(/Invalid configuration anonymousScopes/);
+    // The same rule serves CDK context (infra/config.ts resolves the setting against the deployment's scopes).
+    expect(() => resolveAnonymousScopes(readSettings(['anonymousScopes'], { anonymousScopes: ['keys:write'] }, 'context').anonymousScopes, GATEHOUSE_API.scopes, 'context')).toThrow(
+      /Invalid configuration anonymousScopes/,
+    );
     expect(() => readConfig({ anonymousScopes: ['items:read', 'keys:read'] })).toThrow(/Invalid configuration anonymousScopes.*never keys:read or keys:write/);
     expect(readAuthorizerSettings({ GATEHOUSE_ANONYMOUS_SCOPES: 'items:read audit:read' }).anonymousScopes).toEqual(['items:read', 'audit:read']);
   });
 
   it('finding 11.2: the default anonymous scopes are every scope but audit:read, keys:read and keys:write', () => {
     const defaults = readAuthorizerSettings({}).anonymousScopes;
-    expect(defaults).toEqual(ALL_SCOPES.filter((s) => !['audit:read', 'keys:read', 'keys:write'].includes(s)));
+    expect(defaults).toEqual(GATEHOUSE_API.scopes.anonymousDefault);
+    expect(defaults.some((s) => GATEHOUSE_API.scopes.isCredential(s) || !GATEHOUSE_API.scopes.forGroups(['users']).includes(s))).toBe(false);
     expect(readConfig({}).settings.anonymousScopes).toEqual(defaults);
   });
 
   it('finding 11.2: an authorizer handed credential scopes for the anonymous principal drops them (defence in depth)', async () => {
-    const decide = createAuthorizer({
+    const decide = createAuthorizer({ api: GATEHOUSE_API,
       mode: 'audit',
       anonymousScopes: [...ALL_SCOPES],
-      keys: new ApiKeyVerifier({ store: keyStore(), peppers: peppers(), environment: 'test' }),
-      tokens: new TokenVerifier({ issuers: [], fetcher: new jwksFetcher.BoundedJwksFetcher(500) }),
+      keys: new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store: keyStore(), peppers: peppers(), environment: 'test' }),
+      tokens: new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [], fetcher: new jwksFetcher.BoundedJwksFetcher(500) }),
       cache: new DecisionCache({ maxEntries: 10, positiveTtlMs: 0, negativeTtlMs: 0 }),
       log: captureLog(),
     });
@@ -122,7 +125,7 @@ describe('finding 11.2: the anonymous principal never holds credential scopes; r
       // Nobody owns a reserved tenant's audit trail: the attempt is reported to the administrators.
       expect(refusals.at(-1)).toMatchObject({ keyId: record.id, reason: 'reserved_tenant', tenant: SYSTEM_TENANT });
     }
-    const bootstrap = await ensureAdminKey({ store: keyStore(), peppers: peppers(), environment: 'test' });
+    const bootstrap = await ensureAdminKey({ scopes: GATEHOUSE_API.scopes, store: keyStore(), peppers: peppers(), environment: 'test' });
     const admin = await decide({ 'X-API-Key': bootstrap.key });
     expect(admin.verdict).toBe('allow');
     if (admin.verdict === 'allow') expect(admin.result.context).toMatchObject({ tenant: 'admin', admin: 'true' });
@@ -257,7 +260,7 @@ describe('finding 11.8: an unknown kid in a JWKS that was fetched is a refused c
     const fetcher = { fetch: (uri: string) => (counted.fetches++, inner.fetch(uri)) };
     await publish(keys);
     const cfg = issuerConfig(server);
-    const tokens = new TokenVerifier({ issuers: [cfg], fetcher, now: () => clock.t });
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [cfg], fetcher, now: () => clock.t });
     return { server, clock, publish, counted, cfg, tokens, ...authorizerWith({ tokens }) };
   }
 
@@ -306,7 +309,7 @@ describe('finding 11.8: an unknown kid in a JWKS that was fetched is a refused c
     expect(fetched.refusals).toHaveLength(0);
 
     const notMirrored = { ...issuerConfig(fetched.server), issuer: 'https://not-mirrored.example/issuer', jwksUri: 'https://not-mirrored.example/jwks' };
-    const tokens = new TokenVerifier({ issuers: [notMirrored], fetcher: new StoreJwksFetcher(dynamo.doc, dynamo.tableName) });
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [notMirrored], fetcher: new StoreJwksFetcher(dynamo.doc, dynamo.tableName) });
     const { decide, refusals } = authorizerWith({ tokens });
     expect((await decide(bearer(signWith(genuine, machineClaims(notMirrored.issuer))))).verdict).toBe('failure');
     expect(refusals).toHaveLength(0);
@@ -319,7 +322,7 @@ describe('finding 11.11: only the configured resource server\'s scopes count', (
   const poolIssuer = `https://cognito-idp.us-east-1.amazonaws.com/${poolId}`;
   const poolKey = rsaKey('round2-pool');
   function poolVerifier(extra: { resourceServerId?: string } = {}) {
-    const tokens = new TokenVerifier({
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes,
       cognito: { userPoolId: poolId, clientIds: ['poolclient'], tokenUse: 'access', ...extra },
       issuers: [],
       fetcher: new jwksFetcher.BoundedJwksFetcher(500),
@@ -348,10 +351,10 @@ describe('finding 11.11: only the configured resource server\'s scopes count', (
     const key = rsaKey('round2-generic');
     const server = await startJwksServer([key.jwk]);
     servers.push(server);
-    const bare = new TokenVerifier({ issuers: [issuerConfig(server)], fetcher: new jwksFetcher.BoundedJwksFetcher(1000) });
+    const bare = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [issuerConfig(server)], fetcher: new jwksFetcher.BoundedJwksFetcher(1000) });
     const token = signWith(key, machineClaims(`${server.origin}/issuer`, { scope: 'otherapi/keys:write gatehouse/audit:read items:read' }));
     expect(await scopesOf(bare, token)).toEqual(['items:read']);
-    const prefixed = new TokenVerifier({ issuers: [issuerConfig(server, { scopePrefix: 'gatehouse/' })], fetcher: new jwksFetcher.BoundedJwksFetcher(1000) });
+    const prefixed = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, issuers: [issuerConfig(server, { scopePrefix: 'gatehouse/' })], fetcher: new jwksFetcher.BoundedJwksFetcher(1000) });
     expect(await scopesOf(prefixed, token)).toEqual(['audit:read']);
     // The setting: optional, validated, passed through.
     const issuers = readAuthorizerSettings({
@@ -376,7 +379,7 @@ describe('finding 11.13: unknown key ids do the same work as a wrong secret', ()
     };
     // A store that answers the live record for a test-environment id: the "wrong env in record" path.
     const store: KeyLookup = { get: (id): Promise<KeyRecord | undefined> => (id === 'EnvMismatch1' ? Promise.resolve({ ...otherEnv.record, id }) : keyStore().get(id)) };
-    const verifier = new ApiKeyVerifier({ store, peppers: peppers(), environment: 'test', keyHash });
+    const verifier = new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store, peppers: peppers(), environment: 'test', keyHash });
     const cases: [string, string][] = [
       [generateApiKey('test', record.id).key, 'secret_mismatch'],
       [generateApiKey('test').key, 'unknown'],
@@ -400,7 +403,7 @@ describe('finding 11.15: tenant identifiers are normalised and bounded', () => {
   const poolIssuer = `https://cognito-idp.us-east-1.amazonaws.com/${poolId}`;
   const poolKey = rsaKey('round2-tenant');
   function tenantVerifier() {
-    const tokens = new TokenVerifier({ cognito: { userPoolId: poolId, clientIds: ['poolclient'], tokenUse: 'access' }, issuers: [], fetcher: new jwksFetcher.BoundedJwksFetcher(500) });
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes, cognito: { userPoolId: poolId, clientIds: ['poolclient'], tokenUse: 'access' }, issuers: [], fetcher: new jwksFetcher.BoundedJwksFetcher(500) });
     tokens.jwksCache.addJwks(`${poolIssuer}/.well-known/jwks.json`, { keys: [poolKey.jwk] });
     return tokens;
   }

@@ -15,15 +15,15 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditHandler } from '../../lambdas/api/audit.js';
-import { createHealthHandler } from '../../lambdas/api/health.js';
-import { createItemsHandler } from '../../lambdas/api/items.js';
-import { createKeysHandler } from '../../lambdas/api/keys.js';
+import { createAuditHandler } from '../../lambdas/api/audit/operations.js';
+import { createHealthHandler } from '../../lambdas/api/health/operations.js';
+import { createItemsHandler } from '../../lambdas/api/items/operations.js';
+import { createKeysHandler } from '../../lambdas/api/keys/operations.js';
 import type { Services } from '../../lambdas/api/services.js';
-import { createUsageHandler } from '../../lambdas/api/usage.js';
-import { createVerifyHandler } from '../../lambdas/api/verify.js';
-import { createWhoamiHandler } from '../../lambdas/api/whoami.js';
-import { createOpenApiHandler } from '../../lambdas/api/openapi.js';
+import { createUsageHandler } from '../../lambdas/api/usage/operations.js';
+import { createVerifyHandler } from '../../lambdas/api/verify/operations.js';
+import { createWhoamiHandler } from '../../lambdas/api/whoami/operations.js';
+import { createOpenApiHandler } from '../../lambdas/api/openapi/operations.js';
 import { createAuthorizer } from '../../lambdas/authorizer/authorizer.js';
 import { checksumOf, generateApiKey } from '../../lambdas/core/api-key.js';
 import { DecisionCache } from '../../lambdas/core/decision-cache.js';
@@ -32,14 +32,15 @@ import { issueKey } from '../../lambdas/core/key-issuer.js';
 import type { KeyRecord } from '../../lambdas/core/key-record.js';
 import { ApiKeyVerifier } from '../../lambdas/core/key-verifier.js';
 import { principalToContext } from '../../lambdas/core/principal.js';
-import { ALL_SCOPES, type Scope } from '../../lambdas/core/scopes.js';
+import type { Scope } from '../../lambdas/core/scopes.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../../lambdas/routes.js';
 import { TokenVerifier } from '../../lambdas/core/token-verifier.js';
-import { ROUTES, type HandlerName, type Route } from '../../lambdas/routes.js';
+import { ROUTES, type Route } from '../../lambdas/routes.js';
 import { apiEvent, lambdaContext } from '../support/api-events.js';
 import { captureLog } from '../support/capture-log.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { ARN_PREFIX } from '../support/events.js';
-import { captureOutput, testServices } from '../support/services.js';
+import { captureOutput, gatehouseOpenApiDocument, testServices } from '../support/services.js';
 import { nowSeconds, parts, rsaKey, signWith } from './support/jose.js';
 import { peppers, POOL_CLIENT, POOL_ID, POOL_ISSUER, POOL_JWKS_URI } from './support/lab.js';
 
@@ -126,11 +127,11 @@ describe('fuzz: the authorizer event', () => {
     const fetcher = { fetch: (uri: string) => (uri === POOL_JWKS_URI ? Promise.resolve(jwksBytes.buffer.slice(0)) : Promise.reject(new Error(`unexpected fetch ${uri}`))) };
     const jwksCache = new SimpleJwksCache({ fetcher });
     jwksCache.addJwks(POOL_JWKS_URI, { keys: [poolKey.jwk] });
-    decide = createAuthorizer({
+    decide = createAuthorizer({ api: GATEHOUSE_API,
       mode: 'enforce',
       anonymousScopes: [],
-      keys: new ApiKeyVerifier({ store: memoryStore, peppers: peppers(), environment: 'test' }),
-      tokens: new TokenVerifier({ cognito: { userPoolId: POOL_ID, clientIds: [POOL_CLIENT], tokenUse: 'access' }, issuers: [], fetcher, jwksCache }),
+      keys: new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store: memoryStore, peppers: peppers(), environment: 'test' }),
+      tokens: new TokenVerifier({ scopes: GATEHOUSE_API.scopes, cognito: { userPoolId: POOL_ID, clientIds: [POOL_CLIENT], tokenUse: 'access' }, issuers: [], fetcher, jwksCache }),
       cache: new DecisionCache({ maxEntries: 5000, positiveTtlMs: 3000, negativeTtlMs: 1000 }),
       log: captureLog(),
     });
@@ -274,14 +275,14 @@ describe('fuzz: the authorizer event', () => {
 describe('fuzz: handler requests behind the one middleware stack', () => {
   let services: Services;
   type Handler = (event: APIGatewayProxyEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body: string }>;
-  let handlers: Record<HandlerName, Handler>;
+  let handlers: Record<string, Handler>;
   const knownIds: { keyId?: string; itemId?: string } = {};
 
   beforeAll(async () => {
     services = testServices(dynamo);
     handlers = {
       health: createHealthHandler(services),
-      openapi: createOpenApiHandler(services),
+      openapi: createOpenApiHandler({ ...services, openApiDocument: await gatehouseOpenApiDocument() }),
       whoami: createWhoamiHandler(services),
       keys: createKeysHandler(services),
       usage: createUsageHandler(services),
@@ -304,9 +305,9 @@ describe('fuzz: handler requests behind the one middleware stack', () => {
       isBase64Encoded: false,
       requestContext: { requestId: 'seed', authorizer: { ...principalToContext(owner) }, identity: { sourceIp: '198.51.100.1' } },
     }) as unknown as APIGatewayProxyEvent;
-    const keyRes = await handlers.keys(mk(ROUTES.find((r) => r.method === 'POST' && r.path === '/v1/keys')!, { name: 'seed', scopes: ['items:read'] }), lambdaContext());
+    const keyRes = await handlers.keys!(mk(ROUTES.find((r) => r.method === 'POST' && r.path === '/v1/keys')!, { name: 'seed', scopes: ['items:read'] }), lambdaContext());
     knownIds.keyId = (JSON.parse(keyRes.body) as { id: string }).id;
-    const itemRes = await handlers.items(mk(ROUTES.find((r) => r.method === 'POST' && r.path === '/v1/items')!, { name: 'seed', data: { a: 1 } }), lambdaContext());
+    const itemRes = await handlers.items!(mk(ROUTES.find((r) => r.method === 'POST' && r.path === '/v1/items')!, { name: 'seed', data: { a: 1 } }), lambdaContext());
     knownIds.itemId = (JSON.parse(itemRes.body) as { id: string }).id;
   });
 
@@ -383,7 +384,7 @@ describe('fuzz: handler requests behind the one middleware stack', () => {
         fc.asyncProperty(requestArb, async (r) => {
           const n = ++counts.handlerInputs;
           const event = proxyEvent(r, n);
-          const res = await handlers[r.route.handler](event, lambdaContext());
+          const res = await handlers[r.route.handler]!(event, lambdaContext());
           counts.byStatus[res.statusCode] = (counts.byStatus[res.statusCode] ?? 0) + 1;
           expect(Number.isInteger(res.statusCode)).toBe(true);
           expect(res.body).not.toMatch(/"hash"\s*:|\n\s+at |node_modules|\.ts:\d+/);
@@ -420,7 +421,7 @@ describe('fuzz: handler requests behind the one middleware stack', () => {
 describe('found by fuzzing — FINDING F5: an empty tenant', () => {
   it('F5: a machine token whose client_id is "" does not yield an empty tenant', async () => {
     const { principalFromClaims, DEFAULT_CLAIMS } = await import('../../lambdas/core/token-verifier.js');
-    const principal = principalFromClaims({ sub: 'machine-sub', client_id: '', token_use: 'access', scope: 'gatehouse/items:read' }, DEFAULT_CLAIMS);
+    const principal = principalFromClaims({ sub: 'machine-sub', client_id: '', token_use: 'access', scope: 'gatehouse/items:read' }, { ...DEFAULT_CLAIMS, catalog: GATEHOUSE_API.scopes });
     expect(principal?.tenant).not.toBe('');
   });
 

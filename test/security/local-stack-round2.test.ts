@@ -17,7 +17,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_RESPONSES, WAF_RATE_LIMITED } from '../../lambdas/core/gateway-responses.js';
 import { applyTextTransformations, CREDENTIAL_KEY_TRANSFORMATIONS, credentialRateKey } from '../../lambdas/core/waf-rules.js';
-import { ROUTES, type HandlerName, type Route } from '../../lambdas/routes.js';
+import { ROUTES, type Route } from '../../lambdas/routes.js';
 import { createLocalGateway, type LambdaFunction } from '../../local/gateway/gateway.js';
 import { gatewayError, wafRateLimited } from '../../local/gateway/responses.js';
 import { NodeSha256 } from '../../local/gateway/sigv4.js';
@@ -466,7 +466,7 @@ async function serveGateway(options: {
 }): Promise<{ url: string; close: () => Promise<void> }> {
   const ok: LambdaFunction<APIGatewayProxyEvent> = () => Promise.resolve({ statusCode: 200, body: '{}' });
   const handler = options.handler ?? ok;
-  const handlers = Object.fromEntries([...new Set(ROUTES.map((r) => r.handler))].map((name) => [name, handler])) as Record<HandlerName, LambdaFunction<APIGatewayProxyEvent>>;
+  const handlers = Object.fromEntries([...new Set(ROUTES.map((r) => r.handler))].map((name) => [name, handler])) as Record<string, LambdaFunction<APIGatewayProxyEvent>>;
   const gateway = createLocalGateway({
     api: { region: 'us-east-1', accountId: '123456789012', apiId: 'local', stage: 'prod' },
     settings: {
@@ -480,7 +480,7 @@ async function serveGateway(options: {
     authorizer: () => Promise.reject(new Error('Unauthorized')),
     handlers,
     iam: { region: 'us-east-1', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', accountId: '123456789012', userId: 'AIDAEXAMPLE', userArn: 'arn:aws:iam::123456789012:user/local' },
-    ...(options.routes ? { routes: options.routes } : {}),
+    routes: options.routes ?? ROUTES,
     now: () => 1_700_000_000_000,
   });
   gateway.markReady();

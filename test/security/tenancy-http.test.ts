@@ -6,6 +6,7 @@
  * table that names a resource is called by every other tenant's credentials with the owner's ids: 404, exactly
  * like an id that does not exist, and nothing changes. Then the escalation attempts.
  */
+import { ALL_SCOPES, GATEHOUSE_API } from '../../lambdas/routes.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   const [alice, bob, machine] = await Promise.all([
     personToken(stack, 'alice', ALL_REQUESTED),
     personToken(stack, 'bob', ALL_REQUESTED),
-    machineToken(stack, ['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read', 'audit:read']),
+    machineToken(stack, [...ALL_SCOPES]),
   ]);
   const base: [string, Record<string, Credential>][] = [
     ['alice (admins)', { token: { token: alice } }],
@@ -41,7 +42,7 @@ beforeAll(async () => {
   ];
   for (const [name, credentials] of base) {
     const creator = Object.values(credentials)[0];
-    const key = await call<{ id: string; key: string }>(stack, 'POST', '/v1/keys', { credential: creator, body: { name: `${name} key`, scopes: ['keys:read', 'keys:write', 'items:read', 'items:write', 'usage:read'] } });
+    const key = await call<{ id: string; key: string }>(stack, 'POST', '/v1/keys', { credential: creator, body: { name: `${name} key`, scopes: GATEHOUSE_API.scopes.forGroups(['users']) } });
     expect(key.status, key.text).toBe(201);
     const item = await call<{ id: string }>(stack, 'POST', '/v1/items', { credential: creator, body: { name: `${name} item`, data: { owner: name } } });
     expect(item.status, item.text).toBe(201);

@@ -11,8 +11,9 @@
  *
  * These tests stay failing until the fixes in SECURITY.md are applied.
  */
+import { GATEHOUSE_API } from '../../lambdas/routes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeysHandler } from '../../lambdas/api/keys.js';
+import { createKeysHandler } from '../../lambdas/api/keys/operations.js';
 import type { Services } from '../../lambdas/api/services.js';
 import { ensureAdminKey } from '../../lambdas/core/bootstrap.js';
 import { ApiKeyVerifier } from '../../lambdas/core/key-verifier.js';
@@ -44,7 +45,7 @@ const asIntegration = (context: Record<string, unknown>, method: string, path: s
 
 describe('FINDING F6: the reserved tenant "admin"', () => {
   it('F6: a users-group person whose tenant claim is "admin" gets neither the bootstrap key nor admin keys', async () => {
-    const bootstrap = await ensureAdminKey({ store: services.keys, peppers: services.peppers, environment: 'test' });
+    const bootstrap = await ensureAdminKey({ scopes: GATEHOUSE_API.scopes, store: services.keys, peppers: services.peppers, environment: 'test' });
     const outcome = await lab.decide({ headers: bearer(lab.poolToken({ 'cognito:groups': ['users'], 'custom:tenant': 'admin' })) });
     // Either the token is refused (a reserved tenant name), or it is allowed without touching tenant "admin".
     if (outcome.verdict !== 'allow') return;
@@ -59,7 +60,7 @@ describe('FINDING F6: the reserved tenant "admin"', () => {
       const verdicts = { listsBootstrapKey: listed.body.includes(bootstrap.record.id), createdKeyIsAdmin: false };
       if (created.statusCode === 201) {
         const { key } = JSON.parse(created.body) as { key: string };
-        const verified = await new ApiKeyVerifier({ store: services.keys, peppers: services.peppers, environment: 'test' }).verify(key);
+        const verified = await new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store: services.keys, peppers: services.peppers, environment: 'test' }).verify(key);
         verdicts.createdKeyIsAdmin = verified.ok && verified.principal.admin;
       }
       expect(verdicts).toEqual({ listsBootstrapKey: false, createdKeyIsAdmin: false });
@@ -72,7 +73,7 @@ describe('FINDING F6: the reserved tenant "admin"', () => {
 describe('FINDING F7: the same sub at two issuers', () => {
   it('F7: two people with the same sub at two configured OIDC issuers are two tenants', async () => {
     const issuerB = `${secondIssuer.origin}/issuer-b`;
-    const tokens = new TokenVerifier({
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes,
       cognito: { userPoolId: POOL_ID, clientIds: [POOL_CLIENT], tokenUse: 'access' },
       issuers: [...lab.issuers(), { issuer: issuerB, jwksUri: secondIssuer.jwksUri, audience: [GENERIC_AUDIENCE], clientIds: null, tokenUse: 'access', ...DEFAULT_CLAIMS }],
       fetcher: lab.fetcher,

@@ -4,7 +4,8 @@
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { principalToContext, type Principal } from '../../lambdas/core/principal.js';
-import { ALL_SCOPES, type Scope } from '../../lambdas/core/scopes.js';
+import type { Scope } from '../../lambdas/core/scopes.js';
+import { ALL_SCOPES } from '../../lambdas/routes.js';
 import { ROUTES, type Route } from '../../lambdas/routes.js';
 
 let counter = 0;

@@ -5,6 +5,10 @@ import { StaticPepperSource } from '../../lambdas/core/pepper.js';
 import { readSettings } from '../../lambdas/core/settings.js';
 import { API_SETTINGS } from '../../lambdas/api/services.js';
 import type { TestDynamo } from './dynalite.js';
+import { groupDocs, loadHandlerGroups } from '../../lambdas/api/groups.js';
+import { buildOpenApiDocument } from '../../lambdas/api/openapi/document.js';
+import type { Api } from '../../lambdas/core/api-definition.js';
+import { GATEHOUSE_API } from '../../lambdas/routes.js';
 
 export const TEST_PEPPER = 'services-test-pepper-'.padEnd(48, 'q');
 
@@ -33,4 +37,9 @@ export function captureOutput(): { text(): string; restore(): void } {
     vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (writes.push(String(chunk)), true)),
   );
   return { text: () => writes.join(''), restore: () => spies.forEach((s) => s.mockRestore()) };
+}
+
+/** The OpenAPI document of Gatehouse's own API, built as CDK and the local stack build it (every group loaded). */
+export async function gatehouseOpenApiDocument(api: Api = GATEHOUSE_API): Promise<Record<string, unknown>> {
+  return buildOpenApiDocument(api, { docs: groupDocs(await loadHandlerGroups(api)) });
 }

@@ -13,8 +13,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { allowedOrigin, CORS_EXPOSE_HEADERS } from '../../core/cors.js';
 import { AuthenticationError, GatehouseError, NotFoundError, PermissionError, PROBLEM_CONTENT_TYPE, problemFromError } from '../../core/errors.js';
+import type { Api, Route } from '../../core/api-definition.js';
 import { principalFromContext, type Principal } from '../../core/principal.js';
-import { ROUTES, type HandlerName, type Route } from '../../routes.js';
+import type { ScopeCatalog } from '../../core/scopes.js';
 import { parseJsonBody, validate } from './body.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 
@@ -32,20 +33,21 @@ export interface ApiHandlerOptions {
   readonly logger: Logger;
   readonly corsOrigins: readonly string[];
   readonly maxBodyBytes: number;
-  readonly routes?: readonly Route[];
+  /** The deployment's API: the group's routes come from it (under whatever base path it mounts them). */
+  readonly api: Api;
 }
 
 export const operationKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
 /** The caller as API Gateway identified it: the authorizer's context, or the IAM identity on IAM routes. */
-export function principalOf(event: APIGatewayProxyEvent, route: Route): Principal | undefined {
+export function principalOf(event: APIGatewayProxyEvent, route: Route, scopes: ScopeCatalog): Principal | undefined {
   if (route.auth === 'iam') {
     const identity = event.requestContext.identity;
     const arn = identity?.userArn ?? identity?.caller;
     if (!arn) return undefined;
     return { principalId: arn, authMethod: 'iam', tenant: identity?.accountId ?? 'iam', scopes: [], admin: false };
   }
-  return principalFromContext(event.requestContext.authorizer);
+  return principalFromContext(event.requestContext.authorizer, scopes);
 }
 
 function lowerCaseHeaders(event: APIGatewayProxyEvent): Map<string, string> {
@@ -79,29 +81,50 @@ function errorEnvelope(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIG
   };
 }
 
-export function createApiHandler(group: HandlerName, operations: Operations, options: ApiHandlerOptions) {
-  const routes = (options.routes ?? ROUTES).filter((r) => r.handler === group);
-  const byKey = new Map(routes.map((r) => [operationKey(r), r]));
-  for (const key of Object.keys(operations)) {
-    if (!byKey.has(key)) throw new Error(`Operation ${key} of group ${group} is not in the route table`);
+/** Whether `routePath` is `opPath` itself or `opPath` mounted under a literal base path (`/gatehouse` + `/v1/keys`). */
+function isMountOf(routePath: string, opPath: string): boolean {
+  if (routePath === opPath) return true;
+  if (opPath === '/' || !routePath.endsWith(opPath)) return false;
+  return /^(\/[A-Za-z0-9._~-]+)+$/.test(routePath.slice(0, routePath.length - opPath.length));
+}
+
+/**
+ * Operations are keyed as the group declares them (`GET /v1/keys`); the deployment may mount the group under a base
+ * path (`/gatehouse/v1/keys`), so each route of the group is matched to the operation its own key ends with.
+ */
+function operationFor(route: Route, operations: Operations): string | undefined {
+  return Object.keys(operations).find((key) => {
+    const space = key.indexOf(' ');
+    return key.slice(0, space) === route.method && isMountOf(route.path, key.slice(space + 1));
+  });
+}
+
+export function createApiHandler(group: string, operations: Operations, options: ApiHandlerOptions) {
+  const routes = options.api.routes.filter((r) => r.handler === group);
+  const byKey = new Map<string, { route: Route; operation: Operation }>();
+  const served = new Set<string>();
+  for (const route of routes) {
+    const opKey = operationFor(route, operations);
+    if (opKey === undefined) throw new Error(`Route ${operationKey(route)} of group ${group} has no operation`);
+    served.add(opKey);
+    byKey.set(operationKey(route), { route, operation: operations[opKey]! });
   }
-  for (const key of byKey.keys()) {
-    if (!operations[key]) throw new Error(`Route ${key} of group ${group} has no operation`);
+  for (const key of Object.keys(operations)) {
+    if (!served.has(key)) throw new Error(`Operation ${key} of group ${group} is not in the route table`);
   }
 
   const dispatch = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const key = `${event.httpMethod} ${event.resource}`;
-    const route = byKey.get(key);
-    const operation = operations[key];
-    if (!route || !operation) throw new NotFoundError('No such route.');
+    const entry = byKey.get(`${event.httpMethod} ${event.resource}`);
+    if (!entry) throw new NotFoundError('No such route.');
+    const { route, operation } = entry;
 
     let principal: Principal | undefined;
     if (route.auth !== 'public') {
       // Defence in depth: the gateway should never let an unauthenticated request through, but if it does, refuse.
-      principal = principalOf(event, route);
+      principal = principalOf(event, route, options.api.scopes);
       if (!principal) throw new AuthenticationError();
       if (route.scope && !principal.scopes.includes(route.scope)) {
-        throw new PermissionError(`This request needs the scope ${route.scope}.`, { insufficientScope: true });
+        throw new PermissionError(`This request needs the scope ${route.scope}.`, { insufficientScope: true, scope: route.scope });
       }
     }
     const headers = lowerCaseHeaders(event);

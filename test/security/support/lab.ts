@@ -17,7 +17,8 @@ import type { KeyRecord } from '../../../lambdas/core/key-record.js';
 import { DynamoKeyStore } from '../../../lambdas/core/key-store.js';
 import { ApiKeyVerifier, type KeyLookup } from '../../../lambdas/core/key-verifier.js';
 import { PepperProvider, StaticPepperSource } from '../../../lambdas/core/pepper.js';
-import { ALL_SCOPES, type Scope } from '../../../lambdas/core/scopes.js';
+import type { Scope } from '../../../lambdas/core/scopes.js';
+import { ALL_SCOPES, GATEHOUSE_API } from '../../../lambdas/routes.js';
 import { DEFAULT_CLAIMS, TokenVerifier, type OidcIssuerConfig } from '../../../lambdas/core/token-verifier.js';
 import { captureLog } from '../../support/capture-log.js';
 import { startDynalite, type TestDynamo } from '../../support/dynalite.js';
@@ -138,17 +139,17 @@ export async function startLab(options: { oidcProcess?: boolean; tableName?: str
 
   const authorizer: Lab['authorizer'] = (overrides = {}) => {
     const refusals: RefusalEvent[] = [];
-    const tokens = new TokenVerifier({
+    const tokens = new TokenVerifier({ scopes: GATEHOUSE_API.scopes,
       cognito: { userPoolId: POOL_ID, clientIds: [POOL_CLIENT], tokenUse: 'access' },
       issuers: issuers(),
       fetcher,
     });
     tokens.jwksCache.addJwks(POOL_JWKS_URI, { keys: [poolKey.jwk] }); // as cacheJwks() / the JWKS mirror would
     const { store: storeOverride, ...rest } = overrides;
-    const decide = createAuthorizer({
+    const decide = createAuthorizer({ api: GATEHOUSE_API,
       mode: 'enforce',
       anonymousScopes: ALL_SCOPES.filter((s) => s !== 'audit:read'),
-      keys: new ApiKeyVerifier({ store: storeOverride ?? store, peppers: peppers(), environment: 'test' }),
+      keys: new ApiKeyVerifier({ scopes: GATEHOUSE_API.scopes, store: storeOverride ?? store, peppers: peppers(), environment: 'test' }),
       tokens,
       cache: new DecisionCache({ maxEntries: 1000, positiveTtlMs: 3000, negativeTtlMs: 1000 }),
       log: captureLog(),

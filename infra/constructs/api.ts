@@ -1,0 +1,338 @@
+/**
+ * GatehouseApi: an API behind Gatehouse, on a REST API of the team's (`existingRestApi`) or one it creates. From one
+ * declaration (a {@link GatehouseApp}: the team's routes, scopes and targets, and Gatehouse's own routes mounted
+ * under a base path — or Gatehouse's own app) it builds:
+ * - the REQUEST authorizer and its function;
+ * - one function per Gatehouse handler group, with exactly the access the group declares (lambdas/api/group.ts);
+ * - the team's targets: a function per Lambda target, an HTTP proxy integration per route of an HTTP target (the
+ *   principal in `X-Gatehouse-*` headers), or the integration the team passes in `integrations`;
+ * - a method for every route: the authorizer on token routes, IAM on iam routes, none on public ones;
+ * - CORS preflight (when origins are configured), the gateway responses, and the WAF association.
+ * Every Gatehouse function carries the deployment's declaration in its code (esbuild define), the openapi function
+ * also the OpenAPI document.
+ *
+ * Authorizer identity sources and cache — the trade-off:
+ * A credential arrives in `Authorization` *or* `X-API-Key`. With API Gateway's authorizer cache on, every identity
+ * source must be present and non-empty or API Gateway answers 401 without calling the authorizer, so no choice of
+ * sources lets both headers work with caching on (keying the cache on something always present, such as the source
+ * IP, would share one principal's policy with every caller behind that address). So the authorizer runs with
+ * API Gateway's cache OFF (TTL 0) and no identity source: it is invoked for every request, and it caches decisions
+ * itself, per container, for at most cacheTtlSeconds (≤ 5 s, default 3) — which is also the revocation window. The
+ * cost is one authorizer invocation per request (warm decisions take microseconds, but every request is billed an
+ * invocation and pays its ~ms of overhead); the gain is that both headers work, revocation takes effect within 5 s
+ * on every container, and no cached policy can outlive a key.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import {
+  AuthorizationType,
+  LambdaIntegration,
+  RequestAuthorizer,
+  type CfnAuthorizer,
+  type GatewayResponse,
+  type Integration,
+  type IResource,
+  type IRestApi,
+  type Method,
+  type MethodOptions,
+  type RestApiProps,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import type { HandlerGroup } from '../../lambdas/api/group.js';
+import { groupDocs, groupEntryFile } from '../../lambdas/api/groups.js';
+import { buildOpenApiDocument } from '../../lambdas/api/openapi/document.js';
+import { API_SETTINGS } from '../../lambdas/api/services.js';
+import { GATEHOUSE_APP, type GatehouseApp, type LambdaTarget } from '../../lambdas/app.js';
+import { AUTHORIZER_SETTINGS } from '../../lambdas/authorizer/wiring.js';
+import { routeKeyOf, type Route } from '../../lambdas/core/api-definition.js';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
+import { NO_SCOPES } from '../../lambdas/core/settings.js';
+import { JWKS_SOURCE_ENV, JWKS_SOURCE_STORE } from '../../lambdas/core/jwks-store.js';
+import { accessStatements, tableActions } from '../access.js';
+import { apiDefinitionDefine, openApiDocumentDefine } from '../bundle.js';
+import { anonymousScopesFor, retention, type GatehouseConfig } from '../config.js';
+import { GatehouseFunction, type FunctionNetwork, type GatehouseBundling } from '../function.js';
+import { settingsEnvironment } from '../function-env.js';
+import { acknowledge } from '../nag.js';
+import { defaultConfig } from './defaults.js';
+import { addGatewayResponses } from './gateway-responses.js';
+import { httpTargetIntegration, methodPathParameters } from './http-target.js';
+import type { TokenIssuers } from './identity.js';
+import { createGatehouseRestApi } from './rest-api.js';
+
+/** The authorizer: key lookup (GetItem), JWKS lookup (GetItem), usage counters (UpdateItem), audit events and mode tracking (PutItem, UpdateItem). */
+export const AUTHORIZER_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem'] as const;
+
+/** The handler group that serves the OpenAPI document (its function also carries the document). */
+export const OPENAPI_GROUP = 'openapi';
+
+/** What the functions read and write (GatehouseData satisfies it). */
+export interface GatehouseDataResources {
+  readonly table: ITable;
+  readonly pepper: ISecret;
+}
+
+export interface GatehouseApiProps {
+  /** @default gatehouseConfig() (every default) */
+  readonly config?: GatehouseConfig;
+  /** The API: the team's declaration (defineApp) or Gatehouse's own. @default GATEHOUSE_APP */
+  readonly app?: GatehouseApp;
+  /** The handler groups the app's routes name (loadAppGroups(app)): each becomes one function. */
+  readonly groups: ReadonlyMap<string, HandlerGroup>;
+  /** Where the functions run (GatehouseNetwork.functionNetwork). */
+  readonly network: FunctionNetwork;
+  /** The table and pepper (GatehouseData). */
+  readonly data: GatehouseDataResources;
+  /** Who issues tokens (GatehouseIdentity). */
+  readonly identity: TokenIssuers;
+  /**
+   * A REST API of the team's: Gatehouse adds its authorizer, methods, gateway responses and (with origins) CORS
+   * preflights to it, and leaves its stage, logging and deployment to the team. Put GatehouseApi in the REST API's
+   * stack: methods reference the functions. @default a new regional REST API (see rest-api.ts)
+   */
+  readonly existingRestApi?: IRestApi;
+  /** Overrides for the new REST API (not with existingRestApi). */
+  readonly restApiProps?: Partial<RestApiProps>;
+  /** Associate this web ACL (GatehouseWaf.webAclArn) with the REST API's deployment stage. @default none */
+  readonly webAclArn?: string;
+  /** Add Gatehouse's gateway responses (the error envelope) to the REST API. @default true */
+  readonly gatewayResponses?: boolean;
+  /** The folder a Lambda target's relative `entry` is resolved from (the app declaration's folder). @default process.cwd() */
+  readonly baseDir?: string;
+  /**
+   * An integration per target name, used instead of what the target would get: an AWS service integration, a
+   * function the team already has. The target's declaration stays the route table's (auth, scope).
+   */
+  readonly integrations?: Readonly<Record<string, Integration>>;
+  /** A handler group's Lambda entry file, by group name. @default the group folder's index (lambdas/api/<name>/) */
+  readonly handlerEntries?: Readonly<Record<string, string>>;
+  readonly bundling?: GatehouseBundling;
+}
+
+export class GatehouseApi extends Construct {
+  readonly restApi: IRestApi;
+  readonly authorizerFunction: GatehouseFunction;
+  readonly authorizer: RequestAuthorizer;
+  /** One function per handler group, by group name. */
+  readonly handlers: Readonly<Record<string, GatehouseFunction>>;
+  /** One function per Lambda target (not overridden by `integrations`), by target name. */
+  readonly targetFunctions: Readonly<Record<string, GatehouseFunction>>;
+  /** Every route's method, by route key (`GET /v1/keys`). */
+  readonly methods: Readonly<Record<string, Method>>;
+  readonly gatewayResponses: readonly GatewayResponse[];
+  /** The OpenAPI document bundled into the openapi function. */
+  readonly openApiDocument: Record<string, unknown>;
+  /** Access and execution log groups of a REST API Gatehouse created. */
+  readonly accessLogs?: LogGroup;
+  readonly executionLogs?: LogGroup;
+  readonly webAclAssociation?: CfnWebACLAssociation;
+
+  constructor(scope: Construct, id: string, props: GatehouseApiProps) {
+    super(scope, id);
+    const config = props.config ?? defaultConfig();
+    const app = props.app ?? GATEHOUSE_APP;
+    const { groups, network, data } = props;
+    const logRetention = retention(config.infra.logRetentionDays);
+    checkDeclaration(app, groups, props.integrations ?? {});
+    // The anonymous principal's scopes must be the deployment's and never credential scopes: fail synthesis, not a cold start.
+    const anonymousScopes = anonymousScopesFor(config, app.api);
+    if (props.existingRestApi && props.restApiProps) throw new Error('GatehouseApi: pass existingRestApi or restApiProps, not both');
+
+    const define = apiDefinitionDefine(app.api);
+    const routesOf = (handler: string) => app.api.routes.filter((r) => r.handler === handler);
+    const describeRoutes = (handler: string) => routesOf(handler).map(routeKeyOf).join(', ');
+
+    // --- Functions -------------------------------------------------------------------------------------------------
+    this.authorizerFunction = new GatehouseFunction(this, 'Authorizer', {
+      entry: 'lambdas/authorizer/handler',
+      description: 'authorizer: API keys, Cognito and OIDC tokens',
+      network,
+      logRetention,
+      memorySize: 1024,
+      timeout: Duration.seconds(6),
+      define,
+      ...props.bundling,
+      environment: {
+        ...settingsEnvironment(AUTHORIZER_SETTINGS, config, {
+          tableName: data.table.tableName,
+          pepperSecretId: data.pepper.secretArn,
+          cognito: props.identity.cognitoSetting,
+          oidcIssuers: props.identity.oidcIssuersSetting,
+          // Explicit, so the template says what anonymous callers hold (the bundled catalog would give the same default).
+          // An empty list is written `none`: an empty variable would read as unset, i.e. the declared default.
+          anonymousScopes: anonymousScopes.length > 0 ? anonymousScopes.join(' ') : NO_SCOPES,
+        }),
+        // No internet from the VPC: JWKS come from the table, where the JWKS mirror keeps them (GatehouseIdentity).
+        [JWKS_SOURCE_ENV]: JWKS_SOURCE_STORE,
+      },
+    });
+    this.authorizerFunction.role.addToPolicy(new PolicyStatement({ actions: tableActions(AUTHORIZER_TABLE_ACTIONS), resources: [data.table.tableArn] }));
+    this.authorizerFunction.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.pepper.secretArn] }));
+
+    this.openApiDocument = buildOpenApiDocument(app.api, { docs: groupDocs(groups), title: app.title });
+    const handlers: Record<string, GatehouseFunction> = {};
+    for (const [name, group] of groups) {
+      const entry = props.handlerEntries?.[name] ?? groupEntryFile(name);
+      if (!entry) throw new Error(`Handler group ${name} has no entry file: create lambdas/api/${name}/index.ts or pass handlerEntries`);
+      const fn = new GatehouseFunction(this, `Handler-${name}`, {
+        entry,
+        description: `handler: ${describeRoutes(name)}`,
+        network: placement(group.access, network, `Handler group ${name}`),
+        logRetention,
+        define: name === OPENAPI_GROUP ? { ...define, ...openApiDocumentDefine(this.openApiDocument) } : define,
+        ...props.bundling,
+        environment: settingsEnvironment(API_SETTINGS, config, { tableName: data.table.tableName, pepperSecretId: data.pepper.secretArn }),
+      });
+      for (const statement of accessStatements(group.access, `Handler group ${name}`, data)) fn.role.addToPolicy(statement);
+      handlers[name] = fn;
+    }
+    this.handlers = handlers;
+
+    const targetFunctions: Record<string, GatehouseFunction> = {};
+    for (const [name, target] of Object.entries(app.targets)) {
+      if (target.kind !== 'lambda' || props.integrations?.[name]) continue;
+      targetFunctions[name] = this.targetFunction(name, target, `target ${name}: ${describeRoutes(name)}`, props, logRetention);
+    }
+    this.targetFunctions = targetFunctions;
+
+    // --- REST API --------------------------------------------------------------------------------------------------
+    if (props.existingRestApi) {
+      this.restApi = props.existingRestApi;
+    } else {
+      const created = createGatehouseRestApi(this, config, props.restApiProps);
+      this.restApi = created.restApi;
+      this.accessLogs = created.accessLogs;
+      this.executionLogs = created.executionLogs;
+    }
+
+    this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
+      authorizerName: 'gatehouse',
+      handler: this.authorizerFunction.fn,
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    // Caching off, so no identity source is required: either credential header may be the one present (see above).
+    (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
+
+    const lambdaIntegrations = new Map<string, Integration>();
+    const integrationFor = (route: Route): Integration => {
+      const override = props.integrations?.[route.handler];
+      if (override) return override;
+      const target = app.targets[route.handler];
+      if (target?.kind === 'http') return httpTargetIntegration(target, route);
+      let integration = lambdaIntegrations.get(route.handler);
+      if (!integration) {
+        const fn = handlers[route.handler] ?? targetFunctions[route.handler]!;
+        integration = new LambdaIntegration(fn.fn, { proxy: true, allowTestInvoke: false });
+        lambdaIntegrations.set(route.handler, integration);
+      }
+      return integration;
+    };
+    const methodOptions = (route: Route): MethodOptions => {
+      const target = app.targets[route.handler];
+      const parameters = target?.kind === 'http' && !props.integrations?.[route.handler] ? { requestParameters: methodPathParameters(route) } : {};
+      switch (route.auth) {
+        case 'public':
+          return { authorizationType: AuthorizationType.NONE, ...parameters };
+        case 'token':
+          return { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer, ...parameters };
+        case 'iam':
+          return { authorizationType: AuthorizationType.IAM, ...parameters };
+      }
+    };
+
+    const resources = new Map<string, IResource>();
+    const methods: Record<string, Method> = {};
+    for (const route of app.api.routes) {
+      const resource = this.restApi.root.resourceForPath(route.path);
+      resources.set(route.path, resource);
+      const method = resource.addMethod(route.method, integrationFor(route), methodOptions(route));
+      // Gatehouse's own public and IAM routes are so by its contract; a team's target routes by the team's declaration.
+      const own = groups.has(route.handler);
+      const publicReason = own ? 'publicRoute' : 'declaredPublicRoute';
+      if (route.auth === 'public') acknowledge(method, 'AwsSolutions-APIG4', publicReason);
+      acknowledge(method, 'AwsSolutions-COG4', route.auth === 'public' ? publicReason : route.auth === 'iam' ? (own ? 'iamRoute' : 'declaredIamRoute') : 'lambdaAuthorizer');
+      methods[routeKeyOf(route)] = method;
+    }
+    this.methods = methods;
+
+    // --- CORS (only when origins are configured) -------------------------------------------------------------------
+    const origins = config.settings.corsOrigins;
+    if (origins.length > 0) {
+      for (const [path, resource] of resources) {
+        resource.addCorsPreflight({
+          allowOrigins: origins,
+          allowHeaders: CORS_ALLOW_HEADERS,
+          allowMethods: [...new Set(app.api.routes.filter((r) => r.path === path).map((r) => r.method))],
+          allowCredentials: true,
+          maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+          statusCode: 204,
+        });
+      }
+    }
+
+    // --- Gateway responses: the error envelope for everything API Gateway answers itself ---------------------------
+    this.gatewayResponses = props.gatewayResponses === false ? [] : addGatewayResponses(this, this.restApi, origins);
+
+    // --- WAF -------------------------------------------------------------------------------------------------------
+    if (props.webAclArn) {
+      this.webAclAssociation = new CfnWebACLAssociation(this, 'WafAssociation', { resourceArn: this.restApi.deploymentStage.stageArn, webAclArn: props.webAclArn });
+    }
+  }
+
+  private targetFunction(name: string, target: LambdaTarget, description: string, props: GatehouseApiProps, logRetention: ReturnType<typeof retention>): GatehouseFunction {
+    const access = target.access ?? {};
+    const fn = new GatehouseFunction(this, `Target-${name}`, {
+      entry: isAbsolute(target.entry) ? target.entry : resolve(props.baseDir ?? process.cwd(), target.entry),
+      handler: target.handler ?? 'handler',
+      description,
+      network: placement(access, props.network, `Target ${name}`),
+      logRetention,
+      ...(target.memorySize !== undefined ? { memorySize: target.memorySize } : {}),
+      ...(target.timeoutSeconds !== undefined ? { timeout: Duration.seconds(target.timeoutSeconds) } : {}),
+      ...props.bundling,
+      environment: { ...target.environment },
+    });
+    for (const statement of accessStatements(access, `Target ${name}`)) fn.role.addToPolicy(statement);
+    return fn;
+  }
+}
+
+/**
+ * Where a function runs: outside any VPC for `network: 'internet'`, else in the network — which must reach every
+ * endpoint it declares (checked when the network says what it reaches).
+ */
+function placement(access: { readonly network?: 'isolated' | 'internet'; readonly endpoints?: readonly string[] }, network: FunctionNetwork, owner: string): FunctionNetwork | undefined {
+  if (access.network === 'internet') return undefined;
+  const missing = (access.endpoints ?? []).filter((name) => network.services !== undefined && !network.services.has(name));
+  if (missing.length > 0) {
+    throw new Error(`${owner} calls ${missing.join(', ')}, which the network has no endpoint for: pass requiredEndpoints(groups, targets) as GatehouseNetwork endpoints`);
+  }
+  return network;
+}
+
+/** Every route is served by a loaded group or a declared target; every group and override serves something. */
+function checkDeclaration(app: GatehouseApp, groups: ReadonlyMap<string, HandlerGroup>, integrations: Readonly<Record<string, Integration>>): void {
+  const handlers = new Set(app.api.routes.map((r) => r.handler));
+  for (const route of app.api.routes) {
+    if (!groups.has(route.handler) && !app.targets[route.handler]) {
+      throw new Error(`Route ${routeKeyOf(route)} names handler group ${route.handler}, which is not loaded: pass loadAppGroups(app) as groups`);
+    }
+  }
+  for (const [name, group] of groups) {
+    if (group.name !== name) throw new Error(`Handler group ${group.name} is loaded under the name ${name}`);
+    if (!handlers.has(name)) throw new Error(`Handler group ${name} serves no route of the app`);
+    if (app.targets[name]) throw new Error(`${name} is both a handler group and a target`);
+  }
+  for (const name of Object.keys(integrations)) {
+    if (!app.targets[name]) throw new Error(`integrations.${name}: the app declares no target ${name}`);
+  }
+  for (const name of Object.keys(app.targets)) {
+    if (!handlers.has(name)) throw new Error(`Target ${name} serves no route of the app`);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * `gatehouse/cdk`: Gatehouse as CDK constructs, to put in front of a team's own REST API (docs/your-api.md).
+ *
+ *   import { Gatehouse, defineApp, loadAppGroups, gatehouseConfig } from 'gatehouse/cdk';
+ *
+ *   const app = defineApp({ scopes, routes, targets, gatehouse: { basePath: '/gatehouse' } });
+ *   const groups = await loadAppGroups(app);
+ *   new Gatehouse(stack, 'Gatehouse', { app, groups, existingRestApi: api, baseDir: import.meta.dirname, config: gatehouseConfig({ … }) });
+ *
+ * Or the parts on their own: GatehouseNetwork, GatehouseData, GatehouseIdentity, GatehouseWaf, GatehouseApi.
+ * Register cdk-nag's AwsSolutionsChecks as Gatehouse's own app does: the constructs carry their acknowledgements.
+ */
+
+// The declaration (pure data, shared with the local stack and the runtime).
+export { defineApp, gatehouseRoutes, DEFAULT_MOUNTED_GROUPS, GATEHOUSE_APP } from '../lambdas/app.js';
+export type { AppDefinition, GatehouseApp, GatehouseMount, HttpTarget, LambdaTarget, Target } from '../lambdas/app.js';
+export type { Api, ApiDefinition, AuthKind, HttpMethod, Route } from '../lambdas/core/api-definition.js';
+export type { Scope, ScopeDefinition } from '../lambdas/core/scopes.js';
+export { ADMIN_GROUP } from '../lambdas/core/scopes.js';
+export type { AccessStatement, HandlerAccess, HandlerGroup, TableAction } from '../lambdas/api/group.js';
+export { PRINCIPAL_HEADERS } from '../lambdas/core/principal-headers.js';
+
+// Configuration.
+export { gatehouseConfig, readConfig } from './config.js';
+export type { GatehouseConfig, GatehouseConfigInput, OidcIssuerInput } from './config.js';
+
+// Loading the handler groups an app's routes name.
+export { loadAppGroups } from './groups.js';
+export { requiredEndpoints } from './endpoints.js';
+
+// The constructs.
+export { Gatehouse, type GatehouseProps } from './constructs/gatehouse.js';
+export { GatehouseNetwork, type GatehouseNetworkProps } from './constructs/network.js';
+export { GatehouseData, ADMIN_KEY_SECRET_ENV, type GatehouseDataProps, type GatehouseTableProps } from './constructs/data.js';
+export { GatehouseIdentity, RESOURCE_SERVER_ID, JWKS_MIRROR_PERIOD, type GatehouseIdentityProps, type TokenIssuers } from './constructs/identity.js';
+export { GatehouseWaf, MANAGED_RULE_GROUPS, type GatehouseWafProps } from './constructs/waf.js';
+export { GatehouseApi, AUTHORIZER_TABLE_ACTIONS, OPENAPI_GROUP, type GatehouseApiProps, type GatehouseDataResources } from './constructs/api.js';
+export { GATEHOUSE_ACCESS_LOG_FIELDS, STAGE_NAME } from './constructs/rest-api.js';
+export { principalHeaderMappings, httpTargetUri } from './constructs/http-target.js';
+export {
+  GatehouseFunction,
+  assertLocalEsbuild,
+  defaultProjectRoot,
+  findProjectRoot,
+  FUNCTION_DESCRIPTION_PREFIX,
+  GATEHOUSE_CODE_ROOT,
+  type FunctionNetwork,
+  type GatehouseBundling,
+  type GatehouseFunctionProps,
+  type ProjectRoot,
+} from './function.js';
+export { NAG_REASONS, type NagReason } from './nag.js';

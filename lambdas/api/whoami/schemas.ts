@@ -1,0 +1,11 @@
+/** The shape of `GET /v1/whoami`. */
+import * as z from 'zod';
+import { scopeSchema } from '../http/schemas.js';
+
+export const whoamiView = z.object({
+  principalId: z.string(),
+  authMethod: z.enum(['api_key', 'jwt', 'iam', 'anonymous']),
+  tenant: z.string(),
+  scopes: z.array(scopeSchema),
+  keyId: z.string().optional(),
+});
