@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', '.gatehouse/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', '.gatehouse/', 'coverage/', 'examples/*/cdk.out/', 'examples/*/node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -25,6 +25,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
     },
+  },
+  {
+    // The examples import the package by name (`gatehouse/cdk`); the root tsconfig.json maps those names to the
+    // sources (paths), while each example's own tsconfig.json is the one a team uses with the installed package.
+    files: ['examples/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: ['./tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,6 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The package's own entry points (`gatehouse`, `gatehouse/cdk`, …) resolve to the sources, so code written against the
+ * public exports (examples/) runs in tests without a build: `./dist/infra/index.js` in package.json `exports` is
+ * `infra/index.ts` here. tsconfig.json `paths` says the same for the type-checker (test/package checks they agree).
+ */
+const { exports } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { exports: Record<string, string | { default: string }> };
+const packageAliases = Object.entries(exports)
+  .filter((entry): entry is [string, { default: string }] => typeof entry[1] === 'object')
+  .map(([subpath, target]) => ({
+    find: new RegExp(`^${`gatehouse${subpath.slice(1)}`.replace(/[/.]/g, '\\$&')}$`),
+    replacement: fileURLToPath(new URL(target.default.replace(/^\.\/dist\//, './').replace(/\.js$/, '.ts'), import.meta.url)),
+  }));
+
 export default defineConfig({
+  resolve: { alias: packageAliases },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

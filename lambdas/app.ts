@@ -83,6 +83,16 @@ export function gatehouseRoutes(groups: readonly string[] = DEFAULT_MOUNTED_GROU
 /** Gatehouse's own app: its routes at the root, served by its handler groups. */
 export const GATEHOUSE_APP: GatehouseApp = { definition: { ...GATEHOUSE_API.definition, targets: {} }, api: GATEHOUSE_API, targets: {}, title: 'Gatehouse' };
 
+/**
+ * Gatehouse's own app with more route groups beside its own (served by handler groups: folders `lambdas/api/<name>/`,
+ * or groups handed to CDK and the local stack as objects). This is the template path in one call, without editing
+ * `lambdas/routes.ts`; tests use it to add a fixture group.
+ */
+export function extendGatehouseApp(extra: ApiDefinition, title = 'Gatehouse'): GatehouseApp {
+  const api = defineApi(mergeApiDefinitions(GATEHOUSE_API.definition, extra));
+  return { definition: { ...api.definition, targets: {} }, api, targets: {}, title };
+}
+
 /** Checks a team's declaration completely (names, scopes, targets, the merged route table) and builds its API. */
 export function defineApp(definition: AppDefinition): GatehouseApp {
   for (const route of definition.routes) {

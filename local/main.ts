@@ -11,7 +11,9 @@ import { PortInUseError, startLocalStack, type LocalStack } from './stack.js';
 // The AWS SDK warns at the first client on Node < 22; the local stack runs on Node ≥ 20.19 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm start -- [--persist] [--quiet] [--app <file>]
+// Run as `npm start` in this repository, or as the package's `gatehouse-local` bin (which sets the name).
+const COMMAND = process.env.GATEHOUSE_LOCAL_COMMAND ?? 'npm start --';
+const USAGE = `Usage: ${COMMAND} [--persist] [--quiet] [--app <file>]
 
   --persist     keep DynamoDB data, keys, passwords and the pepper in the state directory across restarts
   --quiet       no access log lines
