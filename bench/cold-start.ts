@@ -81,6 +81,7 @@ export function deployedEntries(): { name: string; entry: string }[] {
   for (const handler of [...new Set(ROUTES.map((r) => r.handler))]) entries.push({ name: `api/${handler}`, entry: `lambdas/api/${handler}/index.ts` });
   entries.push({ name: 'bootstrap', entry: 'lambdas/bootstrap/handler.ts' });
   entries.push({ name: 'jwks-mirror', entry: 'lambdas/jwks-mirror/handler.ts' });
+  entries.push({ name: 'bookkeeper', entry: 'lambdas/bookkeeper/handler.ts' });
   return entries.filter((e) => existsSync(join(REPO_ROOT, e.entry)));
 }
 

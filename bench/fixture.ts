@@ -65,7 +65,8 @@ export async function buildDecisionFixture(): Promise<DecisionFixture> {
       GATEHOUSE_NEGATIVE_CACHE_TTL_SECONDS: '0',
       GATEHOUSE_COGNITO: JSON.stringify({ userPoolId: POOL_ID, clientIds: [CLIENT_ID], tokenUse: 'access' }),
     });
-    const deps = buildAuthorizerDeps(settings, silent, { dynamo: dynamo.doc, pepperSource });
+    // Bookkeeping lines go nowhere here (they would flood the terminal); bench/bookkeeping.ts measures their cost.
+    const deps = buildAuthorizerDeps(settings, silent, { dynamo: dynamo.doc, pepperSource, bookkeeping: () => undefined });
     // The Cognito JWKS URI is on the internet: hand the verifier its keys, as a warm container holds them.
     if (!(deps.tokens instanceof TokenVerifier)) throw new Error('expected the TokenVerifier');
     deps.tokens.jwksCache.addJwks(JWKS_URI, { keys: [signer.jwk] });

@@ -1,7 +1,9 @@
 /**
  * <prefix>Api: the REST API, its authorizer, one function per handler group and the WAF association
- * (GatehouseApi, which documents the authorizer's cache trade-off), and the API URL. The construct's id is `Default`,
- * which CDK leaves out of logical ids: resources keep the logical ids they were created with.
+ * (GatehouseApi, which documents the authorizer's cache trade-off), the API URL, and the deployment's dashboard and
+ * alarms (GatehouseMonitoring: this stack is the last, so it can see every other stack's resources). The API
+ * construct's id is `Default`, which CDK leaves out of logical ids: resources keep the logical ids they were created
+ * with.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
@@ -11,6 +13,7 @@ import type { GatehouseApp } from '../lambdas/app.js';
 import type { GatehouseConfig } from './config.js';
 import { GatehouseApi, type GatehouseDataResources } from './constructs/api.js';
 import type { TokenIssuers } from './constructs/identity.js';
+import { GatehouseMonitoring, type GatehouseMonitoringProps } from './constructs/monitoring.js';
 import type { FunctionNetwork, GatehouseFunction } from './function.js';
 
 export { AUTHORIZER_TABLE_ACTIONS } from './constructs/api.js';
@@ -25,16 +28,34 @@ export interface ApiStackProps extends StackProps {
   readonly identity: TokenIssuers;
   readonly webAclArn: string;
   readonly handlerEntries?: Readonly<Record<string, string>>;
+  /** GatehouseApiProps.bookkeeperEntry. */
+  readonly bookkeeperEntry?: string | false;
+  /** What the dashboard and alarms watch in the other stacks. */
+  readonly monitoring?: Pick<GatehouseMonitoringProps, 'waf' | 'jwksMirror' | 'tableIndexName'> & { readonly functions?: GatehouseMonitoringProps['functions'] };
 }
 
 export class ApiStack extends Stack {
   readonly gatehouse: GatehouseApi;
+  readonly monitoring: GatehouseMonitoring;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, app, groups, network, data, identity, webAclArn, handlerEntries } = props;
-    this.gatehouse = new GatehouseApi(this, 'Default', { config, app, groups, network, data, identity, webAclArn, handlerEntries });
+    const { config, app, groups, network, data, identity, webAclArn, handlerEntries, bookkeeperEntry } = props;
+    this.gatehouse = new GatehouseApi(this, 'Default', { config, app, groups, network, data, identity, webAclArn, handlerEntries, bookkeeperEntry });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Gatehouse API base URL (routes start with /health, /v1/…)' });
+    this.monitoring = new GatehouseMonitoring(this, 'Monitoring', {
+      config,
+      functions: [...this.gatehouse.functions.map((f) => f.fn), ...(props.monitoring?.functions ?? [])],
+      table: data.table,
+      tableIndexName: props.monitoring?.tableIndexName,
+      stage: this.gatehouse.stage,
+      waf: props.monitoring?.waf,
+      jwksMirror: props.monitoring?.jwksMirror,
+      ...(this.gatehouse.bookkeeper && this.gatehouse.bookkeeperDeadLetters
+        ? { bookkeeper: { fn: this.gatehouse.bookkeeper.fn, deadLetters: this.gatehouse.bookkeeperDeadLetters } }
+        : {}),
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic the alarms notify (subscribe with alarmEmail, or aws sns subscribe)' });
   }
 
   /** The REST API this stack creates. */

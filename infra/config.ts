@@ -5,10 +5,12 @@
  *   name, same validation, same error ("Invalid configuration <key>: expected <form>") as the functions use for
  *   their environment variables. Nothing is validated twice with different rules.
  * - Settings the deployment computes itself (table name, pepper secret, the Cognito pool) cannot be set.
- * - Infra-only keys (Cognito hosted login, log retention, stack names) have a small zod schema here with the same
- *   error style (ConfigError).
+ * - Infra-only keys (Cognito hosted login, log retention, stack names, the cost profile and Availability Zones, the
+ *   alarm e-mail, detailed API metrics) have a small zod schema here with the same error style (ConfigError); rules
+ *   between them (AZ count per profile, a domain prefix Cognito accepts) are checked after each key is read.
  * - An unknown plain key is an error too: a typo such as `rateLimitPerIP` must not silently fall back to a default.
  */
+import { Aws } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import type { Api } from '../lambdas/core/api-definition.js';
@@ -74,6 +76,21 @@ const redirectUrls = z
 export const DEFAULT_CLI_CALLBACK_URL = 'http://localhost:8976/callback';
 export const DEFAULT_CLI_LOGOUT_URL = 'http://localhost:8976/logged-out';
 
+/**
+ * The cost profiles (README "What an idle deployment costs"): `dev` runs the VPC in one AZ with the one interface
+ * endpoint the functions cannot work without (Secrets Manager: the pepper); `prod` runs it in two or more AZs and
+ * adds the X-Ray endpoint (traces of the VPC functions).
+ */
+export const DEPLOYMENT_PROFILES = ['dev', 'prod'] as const;
+export type DeploymentProfile = (typeof DEPLOYMENT_PROFILES)[number];
+
+/** An Availability Zone ID: `<region code>-az<n>` (use1-az1, euw1-az3, apne1-az4); Local Zone IDs are not accepted. */
+const AZ_ID = /^[a-z]{2,5}[0-9]-az[0-9]{1,2}$/;
+const azIdRegion = (id: string): string => id.slice(0, id.indexOf('-az'));
+
+/** Words Cognito refuses in a domain prefix. */
+const RESERVED_DOMAIN_WORDS = /aws|amazon|cognito/;
+
 const INFRA_SCHEMA = {
   stackPrefix: {
     schema: z.string().regex(/^[A-Z][A-Za-z0-9]{0,30}$/).default('Gatehouse'),
@@ -81,11 +98,12 @@ const INFRA_SCHEMA = {
   },
   domainPrefix: {
     // Cognito: lower-case letters, digits and hyphens, 1–63 characters, no leading or trailing hyphen, and the
-    // words aws, amazon and cognito are reserved. Absent → gatehouse-<account id> (unique per account and region).
+    // words aws, amazon and cognito are reserved. Absent → <stackPrefix, lower case>-<account id>: unique per
+    // deployment in an account and region (Cognito domain prefixes are unique per region across all accounts).
     schema: z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
-      .refine((s) => !/aws|amazon|cognito/.test(s), 'must not contain aws, amazon or cognito')
+      .refine((s) => !RESERVED_DOMAIN_WORDS.test(s), 'must not contain aws, amazon or cognito')
       .optional(),
     expected: 'a Cognito domain prefix: 1–63 lower-case letters, digits and hyphens, not containing aws, amazon or cognito',
   },
@@ -104,6 +122,33 @@ const INFRA_SCHEMA = {
   logRetentionDays: {
     schema: z.coerce.number().pipe(z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d)))).default(365),
     expected: `one of the retention periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+  },
+  profile: {
+    schema: z.enum(DEPLOYMENT_PROFILES).default('prod'),
+    expected: 'dev (one AZ, only the Secrets Manager interface endpoint) or prod (two or more AZs, every endpoint)',
+  },
+  availabilityZones: {
+    // AZ IDs, not names: an ID is the same physical zone in every account (us-east-1a is not), and the zones some
+    // services do not support are published by ID (us-east-1's use1-az3).
+    schema: z
+      .array(z.string().regex(AZ_ID))
+      .min(1)
+      .max(6)
+      .refine((ids) => new Set(ids).size === ids.length, 'the AZ IDs must be distinct')
+      .refine((ids) => new Set(ids.map(azIdRegion)).size === 1, 'the AZ IDs must all be in one region')
+      .optional(),
+    expected: 'a JSON array of 1 to 6 Availability Zone IDs such as use1-az1 (aws ec2 describe-availability-zones --query "AvailabilityZones[].ZoneId")',
+  },
+  alarmEmail: {
+    schema: z.email().optional(),
+    expected: 'an e-mail address to subscribe to the alarm topic (AWS mails it a confirmation link)',
+  },
+  detailedMetrics: {
+    // `-c detailedMetrics=false` arrives as text: accept the two words, never coerce (Boolean('false') is true).
+    schema: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+      .default(false),
+    expected: 'true or false (per-method API Gateway metrics: billed as custom metrics once the routes see traffic)',
   },
 } as const;
 
@@ -174,11 +219,36 @@ export function readConfig(context: Readonly<Record<string, unknown>>, api: Api 
     }
     infra[key] = result.data;
   }
+  checkInfra(infra as InfraValues);
 
   const raw: Partial<Record<ContextSettingName, unknown>> = {};
   for (const name of CONTEXT_SETTINGS) if (context[name] !== undefined && context[name] !== '') raw[name] = context[name];
 
   return { settings, raw, infra: infra as InfraValues };
+}
+
+/** The rules between deployment keys that no single schema can state. */
+function checkInfra(infra: InfraValues): void {
+  const zones = infra.availabilityZones;
+  if (zones) {
+    if (infra.profile === 'dev' && zones.length !== 1) {
+      throw new ConfigError('availabilityZones', `exactly 1 Availability Zone ID with profile dev (got ${zones.length}): dev runs the VPC in one AZ`);
+    }
+    if (infra.profile === 'prod' && zones.length < 2) {
+      throw new ConfigError('availabilityZones', `at least 2 Availability Zone IDs with profile prod (got ${zones.length}), or profile dev for one`);
+    }
+  }
+  if (infra.domainPrefix === undefined && RESERVED_DOMAIN_WORDS.test(infra.stackPrefix.toLowerCase())) {
+    throw new ConfigError(
+      'domainPrefix',
+      `a Cognito domain prefix of your own: the default ${infra.stackPrefix.toLowerCase()}-<account id> would contain a word Cognito reserves (aws, amazon or cognito)`,
+    );
+  }
+}
+
+/** The Cognito managed-login domain prefix: the configured one, or <stackPrefix, lower case>-<account id>. */
+export function cognitoDomainPrefix(infra: Pick<InfraValues, 'domainPrefix' | 'stackPrefix'>): string {
+  return infra.domainPrefix ?? `${infra.stackPrefix.toLowerCase()}-${Aws.ACCOUNT_ID}`;
 }
 
 /** An OIDC issuer as configured (settings.ts `oidcIssuers`; defaults filled in when read). */

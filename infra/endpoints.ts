@@ -6,6 +6,7 @@
 import { InterfaceVpcEndpointAwsService } from 'aws-cdk-lib/aws-ec2';
 import type { HandlerGroup } from '../lambdas/api/group.js';
 import type { Target } from '../lambdas/app.js';
+import type { DeploymentProfile } from './config.js';
 
 export type GatewayEndpointName = 'dynamodb' | 's3';
 
@@ -16,14 +17,22 @@ export const GATEWAY_ENDPOINTS: Readonly<Record<GatewayEndpointName, { readonly 
 };
 
 /**
- * Interface endpoints every deployment has: [construct id, service, endpoint name]. STS is not needed: functions
- * use their execution role.
+ * The base interface endpoints: [construct id, service, endpoint name, the profiles that get it]. Not CloudWatch Logs:
+ * Lambda ships a function's stdout and stderr outside the VPC, and no Gatehouse function calls the Logs API (a group
+ * that does declares `logs` in its endpoints). Not STS: functions use their execution role.
+ * - Secrets Manager, in every profile: the functions read the pepper (and the bootstrap the admin-key secret).
+ * - X-Ray, in prod: the functions run with active tracing, and a VPC-attached function's trace segments leave through
+ *   its network; in dev they have no route out and are dropped (API Gateway and the JWKS mirror still trace).
  */
-export const BASE_INTERFACE_ENDPOINTS: readonly (readonly [string, InterfaceVpcEndpointAwsService, string])[] = [
-  ['SecretsManager', InterfaceVpcEndpointAwsService.SECRETS_MANAGER, 'secretsmanager'],
-  ['Logs', InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, 'logs'],
-  ['XRay', InterfaceVpcEndpointAwsService.XRAY, 'xray'],
+export const BASE_INTERFACE_ENDPOINTS: readonly (readonly [string, InterfaceVpcEndpointAwsService, string, readonly DeploymentProfile[]])[] = [
+  ['SecretsManager', InterfaceVpcEndpointAwsService.SECRETS_MANAGER, 'secretsmanager', ['dev', 'prod']],
+  ['XRay', InterfaceVpcEndpointAwsService.XRAY, 'xray', ['prod']],
 ];
+
+/** The base interface endpoints of one profile. */
+export function baseInterfaceEndpoints(profile: DeploymentProfile): readonly (readonly [string, InterfaceVpcEndpointAwsService, string])[] {
+  return BASE_INTERFACE_ENDPOINTS.filter(([, , , profiles]) => profiles.includes(profile)).map(([id, service, name]) => [id, service, name] as const);
+}
 
 /** `sqs` → `Sqs`, `ecr.api` → `EcrApi`: the construct id of an extra interface endpoint. */
 export function interfaceEndpointId(name: string): string {

@@ -23,9 +23,12 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { SubnetType, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEPLOYMENT_ENV } from '../lambdas/core/metrics-catalog.js';
 import { acknowledge } from './nag.js';
 
 /** The folder holding `lambdas/` and `infra/`: the repository root, or the installed package's `dist/`. */
@@ -125,6 +128,18 @@ export interface GatehouseBundling {
   readonly depsLockFilePath?: string;
 }
 
+/**
+ * What happens to an asynchronous invocation (a schedule, a log subscription) the function fails: Lambda retries it
+ * `retryAttempts` times while it is younger than `maxEventAge`, then hands it to the dead-letter queue, both as the
+ * event itself (DeadLetterConfig: what to replay) and as an invocation record with the error (on-failure destination:
+ * why it failed). Nothing is dropped silently.
+ */
+export interface AsyncInvokeSettings {
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+  readonly deadLetterQueue: IQueue;
+}
+
 export interface GatehouseFunctionProps extends GatehouseBundling {
   /**
    * The entry file (it exports the handler): absolute, or relative to the Gatehouse code root, e.g.
@@ -136,6 +151,13 @@ export interface GatehouseFunctionProps extends GatehouseBundling {
   /** What the function is for; prefixed with "Gatehouse". */
   readonly description: string;
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The deployment's name (the stack prefix): set as GATEHOUSE_DEPLOYMENT, the `deployment` dimension of every
+   * metric the function emits (lambdas/core/metrics-catalog.ts). @default not set
+   */
+  readonly deployment?: string;
+  /** Retries and dead-letter queue of asynchronous invocations. @default Lambda's (2 retries, 6 hours, then dropped) */
+  readonly asyncInvoke?: AsyncInvokeSettings;
   readonly logRetention: RetentionDays;
   /** The VPC's subnets and security group; absent, the function runs outside any VPC (internet access). */
   readonly network?: FunctionNetwork;
@@ -170,7 +192,8 @@ export class GatehouseFunction extends Construct {
     if (!depsLockFilePath) throw new Error(`No lockfile in ${projectRoot}: pass depsLockFilePath`);
     if (Stack.of(this).bundlingRequired) assertLocalEsbuild(projectRoot);
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    // Kept when the stack is deleted or the group replaced; deleted when the create that made it fails (no orphan).
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
     // Lambda allows descriptions of at most 256 characters (a group's list of routes can be longer).
     const description = truncate(`${FUNCTION_DESCRIPTION_PREFIX} ${props.description}`, 256);
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description });
@@ -210,7 +233,15 @@ export class GatehouseFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { ...props.environment },
+      environment: { ...props.environment, ...(props.deployment !== undefined ? { [DEPLOYMENT_ENV]: props.deployment } : {}) },
+      ...(props.asyncInvoke
+        ? {
+            retryAttempts: props.asyncInvoke.retryAttempts,
+            maxEventAge: props.asyncInvoke.maxEventAge,
+            deadLetterQueue: props.asyncInvoke.deadLetterQueue,
+            onFailure: new SqsDestination(props.asyncInvoke.deadLetterQueue),
+          }
+        : {}),
       ...(props.network
         ? {
             vpc: props.network.vpc,

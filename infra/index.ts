@@ -21,8 +21,8 @@ export type { AccessStatement, HandlerAccess, HandlerGroup, TableAction } from '
 export { PRINCIPAL_HEADERS } from '../lambdas/core/principal-headers.js';
 
 // Configuration.
-export { gatehouseConfig, readConfig } from './config.js';
-export type { GatehouseConfig, GatehouseConfigInput, OidcIssuerInput } from './config.js';
+export { gatehouseConfig, readConfig, cognitoDomainPrefix, DEPLOYMENT_PROFILES } from './config.js';
+export type { DeploymentProfile, GatehouseConfig, GatehouseConfigInput, OidcIssuerInput } from './config.js';
 
 // Loading the handler groups an app's routes name.
 export { loadAppGroups } from './groups.js';
@@ -30,11 +30,35 @@ export { requiredEndpoints } from './endpoints.js';
 
 // The constructs.
 export { Gatehouse, type GatehouseProps } from './constructs/gatehouse.js';
-export { GatehouseNetwork, type GatehouseNetworkProps } from './constructs/network.js';
+export { GatehouseNetwork, DEFAULT_AZ_IDS, PROFILE_AZ_COUNT, type GatehouseNetworkProps } from './constructs/network.js';
 export { GatehouseData, ADMIN_KEY_SECRET_ENV, type GatehouseDataProps, type GatehouseTableProps } from './constructs/data.js';
-export { GatehouseIdentity, RESOURCE_SERVER_ID, JWKS_MIRROR_PERIOD, type GatehouseIdentityProps, type TokenIssuers } from './constructs/identity.js';
-export { GatehouseWaf, MANAGED_RULE_GROUPS, type GatehouseWafProps } from './constructs/waf.js';
-export { GatehouseApi, AUTHORIZER_TABLE_ACTIONS, OPENAPI_GROUP, type GatehouseApiProps, type GatehouseDataResources } from './constructs/api.js';
+export {
+  GatehouseIdentity,
+  RESOURCE_SERVER_ID,
+  JWKS_MIRROR_PERIOD,
+  JWKS_MIRROR_RETRIES,
+  JWKS_MIRROR_MAX_EVENT_AGE,
+  type GatehouseIdentityProps,
+  type TokenIssuers,
+} from './constructs/identity.js';
+export {
+  GatehouseWaf,
+  MANAGED_RULE_GROUPS,
+  FREE_FORM_BODY_RULES,
+  FREE_FORM_BODY_GROUPS,
+  freeFormBodyPaths,
+  type GatehouseWafProps,
+} from './constructs/waf.js';
+export {
+  GatehouseApi,
+  AUTHORIZER_TABLE_ACTIONS,
+  BOOKKEEPER_ENTRY,
+  BOOKKEEPER_TABLE_ACTIONS,
+  OPENAPI_GROUP,
+  type GatehouseApiProps,
+  type GatehouseDataResources,
+} from './constructs/api.js';
+export { GatehouseMonitoring, ALARM_THRESHOLDS, metricsInsightsSchema, type GatehouseMonitoringProps } from './constructs/monitoring.js';
 export { GATEHOUSE_ACCESS_LOG_FIELDS, STAGE_NAME } from './constructs/rest-api.js';
 export { principalHeaderMappings, httpTargetUri } from './constructs/http-target.js';
 export {
@@ -46,6 +70,7 @@ export {
   GATEHOUSE_CODE_ROOT,
   type FunctionNetwork,
   type GatehouseBundling,
+  type AsyncInvokeSettings,
   type GatehouseFunctionProps,
   type ProjectRoot,
 } from './function.js';

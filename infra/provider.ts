@@ -2,7 +2,7 @@
  * CDK framework functions (the custom-resource Provider framework, AwsCustomResource) with roles of our own: instead
  * of AWSLambdaBasicExecutionRole (logs:* on every log group) they may write only to their own log group.
  */
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -28,7 +28,7 @@ export class GatehouseProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: GatehouseProviderProps) {
     super(scope, id);
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
     const role = loggingOnlyRole(this, 'FrameworkRole', logGroup, 'Gatehouse custom-resource framework (onEvent)');
     this.provider = new Provider(this, 'Provider', { onEventHandler: props.onEventHandler, logGroup, frameworkOnEventRole: role });
     const logicalId = Stack.of(props.onEventHandler).getLogicalId(props.onEventHandler.node.defaultChild as CfnFunction);

@@ -1,6 +1,7 @@
 /** The text `npm start` prints once the stack is ready: where things are and how to make a first call. */
 import type { GatehouseApp, Target } from '../lambdas/app.js';
 import { normaliseBasePath, type Route } from '../lambdas/core/api-definition.js';
+import { LOCAL_METRICS_PATH } from './metrics-view.js';
 import type { LocalStack } from './stack.js';
 
 function targetLabel(name: string, target: Target | undefined): string {
@@ -63,6 +64,7 @@ export function banner(stack: LocalStack): string {
     ...users.map((u, i) => `    ${i === 0 ? 'users ' : '      '}       ${u}`),
     `  IAM (SigV4)    ${config.iam.region}  ${config.iam.accessKeyId} / ${config.iam.secretAccessKey}  (service execute-api)`,
     `  DynamoDB       ${stack.endpoints.dynamodb}  table ${stack.settings.tableName ?? ''}`,
+    `  metrics        ${url}${LOCAL_METRICS_PATH}  (the functions' CloudWatch metrics, aggregated; --metrics prints each)`,
     `  written to     ${stack.configPath}  (secrets: keep it private)`,
     '',
   );

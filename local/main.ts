@@ -1,4 +1,4 @@
-// `npm start` (node --import tsx local/main.ts [--persist] [--quiet] [--app <file>]): runs the whole of Gatehouse on
+// `npm start` (node --import tsx local/main.ts [--persist] [--quiet] [--metrics] [--app <file>]): runs the whole of Gatehouse on
 // this machine until SIGINT/SIGTERM — Gatehouse's own API, or with --app a team's API declared with defineApp, its
 // Lambda and HTTP targets behind Gatehouse. Configuration: the GATEHOUSE_* variables the Lambda functions read, PORT
 // (default 3000) and GATEHOUSE_STATE_DIR (default .gatehouse). Exit codes: 0 after a clean stop, 1 when it cannot start.
@@ -13,10 +13,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // Run as `npm start` in this repository, or as the package's `gatehouse-local` bin (which sets the name).
 const COMMAND = process.env.GATEHOUSE_LOCAL_COMMAND ?? 'npm start --';
-const USAGE = `Usage: ${COMMAND} [--persist] [--quiet] [--app <file>]
+const USAGE = `Usage: ${COMMAND} [--persist] [--quiet] [--metrics] [--app <file>]
 
   --persist     keep DynamoDB data, keys, passwords and the pepper in the state directory across restarts
   --quiet       no access log lines
+  --metrics     print every metric document (CloudWatch EMF) the functions write; GET /_local/metrics
+                always answers them aggregated
   --app <file>  serve a team's API: the module's default export (or export \`app\`) is defineApp({...});
                 its Lambda entries are relative to the file's folder
 
@@ -46,7 +48,7 @@ if (args.has('--help') || args.has('-h')) {
   console.log(USAGE);
   process.exit(0);
 }
-const unknown = [...args].filter((a) => !['--persist', '--quiet'].includes(a));
+const unknown = [...args].filter((a) => !['--persist', '--quiet', '--metrics'].includes(a));
 if (unknown.length > 0) usageError(`unknown option ${unknown.join(' ')}`);
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
@@ -57,6 +59,7 @@ try {
   stack = await startLocalStack({
     ...(loaded ? { app: loaded.app, baseDir: loaded.baseDir } : {}),
     persist: args.has('--persist'),
+    printMetrics: args.has('--metrics'),
     ...(quiet
       ? {}
       : {

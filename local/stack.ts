@@ -26,6 +26,11 @@ import { buildOpenApiDocument } from '../lambdas/api/openapi/document.js';
 import { API_SETTINGS, createServices, type ApiSettings, type Services } from '../lambdas/api/services.js';
 import { GATEHOUSE_APP, type GatehouseApp } from '../lambdas/app.js';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer.js';
+import { createBookkeeper } from '../lambdas/bookkeeper/bookkeeper.js';
+import { BOOKKEEPER } from '../lambdas/bookkeeper/definition.js';
+import { AuditStore } from '../lambdas/core/audit-store.js';
+import { createEmfMetrics, deploymentName } from '../lambdas/core/metrics.js';
+import { UsageStore } from '../lambdas/core/usage-store.js';
 import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSummary } from '../lambdas/authorizer/wiring.js';
 import { ensureAdminKey } from '../lambdas/core/bootstrap.js';
 import { ConfigError } from '../lambdas/core/errors.js';
@@ -33,10 +38,12 @@ import { createLogger } from '../lambdas/core/logger.js';
 import { StaticPepperSource } from '../lambdas/core/pepper.js';
 import { readSettings, type SettingsValues } from '../lambdas/core/settings.js';
 import { createTableInput } from '../lambdas/core/table.js';
+import { createBookkeepingFeed } from './bookkeeping-feed.js';
 import { isUnauthorized } from './gateway/authorizer-result.js';
 import type { ApiCoordinates } from './gateway/events.js';
 import { createLocalGateway, type AccessLogEntry, type GatewaySettings, type LambdaFunction, type LocalIamUser } from './gateway/gateway.js';
 import { startLocalOidc, type LocalOidc, type LocalOidcOptions } from './oidc/provider.js';
+import { EmfCollector, LOCAL_METRICS_PATH, type MetricsView } from './metrics-view.js';
 import { loadTargets } from './targets.js';
 import {
   DYNAMODB_DIR,
@@ -106,6 +113,8 @@ export interface LocalStackOptions {
   readonly binaryMediaTypes?: readonly string[];
   readonly intercept?: LocalStackIntercepts;
   readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** Also print every EMF document the functions write, one line each on stdout (`npm start -- --metrics`). */
+  readonly printMetrics?: boolean;
 }
 
 export interface LocalStack {
@@ -123,6 +132,10 @@ export interface LocalStack {
   /** Things the banner should say (ignored variables, modes). */
   readonly warnings: readonly string[];
   readonly startupMs: number;
+  /** What `GET /_local/metrics` answers: every EMF document the functions wrote, aggregated. */
+  metrics(): MetricsView;
+  /** Hands the authorizer's queued bookkeeping lines to the bookkeeper now and waits (tests). */
+  drainBookkeeping(): Promise<void>;
   /** Stops everything; nothing is left listening. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -305,6 +318,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const doc = createDocumentClient(dynamoClient);
     const pepperSource = new StaticPepperSource(pepper);
 
+    // --- Metrics: every function writes its EMF documents here instead of stdout (GET /_local/metrics) --------
+    const collector = new EmfCollector(options.printMetrics ?? false);
+    const deployment = deploymentName(env);
+    const metricsFor = (service: string) => createEmfMetrics({ service, deployment, write: collector.write });
+
+    // --- The bookkeeper, fed the authorizer's bookkeeping lines in batches, as CloudWatch Logs feeds it ----------
+    const bookkeeperLogger = createLogger(BOOKKEEPER.service);
+    bookkeeperLogger.setLogLevel(logLevel);
+    const bookkeeperMetrics = metricsFor(BOOKKEEPER.service);
+    const bookkeeper = createBookkeeper({
+      usage: new UsageStore(doc, tableName),
+      audit: new AuditStore(doc, tableName, { retentionDays: settings.auditRetentionDays }),
+      log: bookkeeperLogger,
+      metrics: bookkeeperMetrics,
+    });
+    const feed = createBookkeepingFeed({ bookkeeper, log: bookkeeperLogger, afterBatch: () => bookkeeperMetrics.flush() });
+    // Runs before DynamoDB stops (cleanups run in reverse): the last lines are stored.
+    cleanups.push(() => feed.close());
+
     // --- The authorizer, wired exactly as in Lambda (wiring.ts), plus the local OIDC issuer ---------------
     // Its tokens carry Cognito-style `<resourceServerId>/<scope>` scopes; only that prefix counts (scopes.ts).
     const [localIssuer] = readSettings(['oidcIssuers'], {
@@ -321,12 +353,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }).oidcIssuers;
     const authorizerLogger = createLogger('gatehouse-authorizer');
     authorizerLogger.setLogLevel(logLevel);
+    const authorizerMetrics = metricsFor('gatehouse-authorizer');
     const deps = buildAuthorizerDeps(
       { ...settings, oidcIssuers: [...settings.oidcIssuers, ...(localIssuer ? [localIssuer] : [])] },
       authorizerLogger,
-      { api, dynamo: doc, pepperSource },
+      { api, dynamo: doc, pepperSource, bookkeeping: feed.write, metrics: authorizerMetrics },
     );
-    cleanups.push(() => deps.recording.flush());
     void deps.recording.trackMode();
     const decide = createAuthorizer(deps);
     // What handler.ts does around the decision: `Unauthorized` passes through, anything else is a failure.
@@ -345,7 +377,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const servicesFor = (name: string): Services => {
       const logger = createLogger(`gatehouse-${name}`);
       logger.setLogLevel(logLevel);
-      return createServices(apiSettings, `gatehouse-${name}`, { api, openApiDocument, doc, pepperSource, logger });
+      return createServices(apiSettings, `gatehouse-${name}`, { api, openApiDocument, doc, pepperSource, logger, metrics: metricsFor(`gatehouse-${name}`) });
     };
     const intercept = options.intercept;
     const intercepted = (name: string, real: LambdaFunction<APIGatewayProxyEvent>): LambdaFunction<APIGatewayProxyEvent> =>
@@ -368,7 +400,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api: LOCAL_API,
       settings: gatewaySettings,
       authorizer: intercept?.authorizer ? (event) => intercept.authorizer!(event, () => authorizerFunction(event)) : authorizerFunction,
-      afterAuthorizer: () => deps.recording.tick(),
+      // The end of the authorizer's invocation: its metrics are flushed, as handler.ts does.
+      afterAuthorizer: () => authorizerMetrics.flush(),
       routes: api.routes,
       handlers,
       httpTargets: targets.http,
@@ -379,7 +412,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.binaryMediaTypes ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
-    gatewayListener = gateway.listener;
+    // A local-only route beside the API (not in the route table, never deployed): the metrics CloudWatch would show.
+    gatewayListener = (req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== LOCAL_METRICS_PATH) {
+        gateway.listener(req, res);
+        return;
+      }
+      if (req.method !== 'GET') {
+        res.writeHead(405, { Allow: 'GET', 'Content-Type': 'application/json' }).end(JSON.stringify({ message: 'GET only' }));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(collector.view()));
+    };
 
     // --- local.json (and the persisted state) ------------------------------------------------------------
     const config: LocalConfig = {
@@ -425,6 +470,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: { api: apiUrl, oidc: oidc.issuer, dynamodb: dynamoEndpoint },
       warnings,
       startupMs: Date.now() - started,
+      metrics: () => collector.view(),
+      drainBookkeeping: () => feed.drain(),
       // Stop accepting requests first, then flush the authorizer's bookkeeping, then stop the services.
       close: () => (closing ??= closeServer(server).then(cleanup)),
     };

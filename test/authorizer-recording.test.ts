@@ -1,7 +1,8 @@
 /**
  * The authorizer's bookkeeping on real dynalite: refusals become few audit events (collapsed, bounded, never a
  * credential), mode changes become exactly one event across concurrent cold starts, and an authorizer built by
- * buildAuthorizerDeps records refusals and usage into the real table.
+ * buildAuthorizerDeps records refusals and usage into the real table — through its bookkeeping lines, which the
+ * bookkeeper stores (as CloudWatch Logs hands them over in AWS).
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { trackAuthMode } from '../lambdas/core/mode-tracker.js';
 import { PepperProvider, StaticPepperSource } from '../lambdas/core/pepper.js';
 import { RefusalRecorder, type CountableAuditSink } from '../lambdas/core/refusal-recorder.js';
 import { UsageStore } from '../lambdas/core/usage-store.js';
+import { batchOf, lineCapture, testBookkeeper } from './support/bookkeeping.js';
 import { captureLog } from './support/capture-log.js';
 import { startDynalite, type TestDynamo } from './support/dynalite.js';
 import { authorizerEvent } from './support/events.js';
@@ -221,7 +223,8 @@ describe('an authorizer built by buildAuthorizerDeps', () => {
 
   it('records refusals, usage and the mode into the real table', async () => {
     const log = captureLog();
-    const deps = buildAuthorizerDeps(settings('enforce'), log, { dynamo: dynamo.doc });
+    const lines = lineCapture();
+    const deps = buildAuthorizerDeps(settings('enforce'), log, { dynamo: dynamo.doc, bookkeeping: lines.write });
     const decide = createAuthorizer(deps);
     const peppers = new PepperProvider(new StaticPepperSource(PEPPER), { refreshSeconds: 300, maxStaleSeconds: 600 });
     const { key, record } = await issueKey(
@@ -236,7 +239,9 @@ describe('an authorizer built by buildAuthorizerDeps', () => {
     await expect(decide(authorizerEvent({ headers: { Authorization: `Bearer ${unknown}` }, path: `/v1/items/${unknown}` }))).rejects.toThrow(/^Unauthorized$/);
     await expect(decide(authorizerEvent({ headers: {} }))).rejects.toThrow(/^Unauthorized$/); // no credential: not an audit finding in enforce mode
     await deps.recording.trackMode();
-    await deps.recording.flush();
+    // Every line was written before its decision returned; the bookkeeper stores one batch of them.
+    expect(lines.lines).toHaveLength(5 + 3 + 1);
+    await testBookkeeper(dynamo).handle(batchOf(lines.text()));
 
     const { from, to } = window();
     const owned = await eventsOf(deps.recording.audit, 'wired-a', from, to);
@@ -250,18 +255,25 @@ describe('an authorizer built by buildAuthorizerDeps', () => {
       { keyId: record.id, requests: 5, lastUsedAt: expect.any(String) as string },
     ]);
     const scan = JSON.stringify((await dynamo.doc.send(new ScanCommand({ TableName: dynamo.tableName }))).Items);
-    for (const k of [key, wrongSecret, unknown]) expect(scan).not.toContain(k);
+    for (const k of [key, wrongSecret, unknown]) {
+      expect(scan).not.toContain(k);
+      expect(lines.text()).not.toContain(k);
+    }
     expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('records a missing credential in audit mode as auth.anonymous, once per window', async () => {
-    const deps = buildAuthorizerDeps(settings('audit'), captureLog(), { dynamo: dynamo.doc });
+    const lines = lineCapture();
+    const deps = buildAuthorizerDeps(settings('audit'), captureLog(), { dynamo: dynamo.doc, bookkeeping: lines.write });
     const decide = createAuthorizer(deps);
     for (let i = 0; i < 4; i++) {
       const result = await decide(authorizerEvent({ headers: {}, sourceIp: '192.0.2.44' }));
       expect(result.context?.principalId).toBe('anonymous');
     }
-    await deps.recording.flush();
+    // Two batches, as CloudWatch Logs may deliver them: the warm bookkeeper keeps them one event.
+    const bookkeeper = testBookkeeper(dynamo);
+    await bookkeeper.handle(batchOf(lines.lines.slice(0, 2).join('')));
+    await bookkeeper.handle(batchOf(lines.lines.slice(2).join('')));
     const { from, to } = window();
     const anonymous = (await eventsOf(deps.recording.audit, SYSTEM_TENANT, from, to)).filter((e) => e.type === 'auth.anonymous' && e.sourceIp === '192.0.2.44');
     expect(anonymous).toHaveLength(1);

@@ -36,10 +36,13 @@ import {
   type Method,
   type MethodOptions,
   type RestApiProps,
+  type Stage,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, SubscriptionFilter, type LogGroup } from 'aws-cdk-lib/aws-logs';
+import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -50,13 +53,14 @@ import { API_SETTINGS } from '../../lambdas/api/services.js';
 import { GATEHOUSE_APP, type GatehouseApp, type LambdaTarget } from '../../lambdas/app.js';
 import { AUTHORIZER_SETTINGS } from '../../lambdas/authorizer/wiring.js';
 import { routeKeyOf, type Route } from '../../lambdas/core/api-definition.js';
+import { BOOKKEEPER } from '../../lambdas/bookkeeper/definition.js';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
 import { NO_SCOPES } from '../../lambdas/core/settings.js';
 import { JWKS_SOURCE_ENV, JWKS_SOURCE_STORE } from '../../lambdas/core/jwks-store.js';
 import { accessStatements, tableActions } from '../access.js';
 import { apiDefinitionDefine, openApiDocumentDefine } from '../bundle.js';
 import { anonymousScopesFor, retention, type GatehouseConfig } from '../config.js';
-import { GatehouseFunction, type FunctionNetwork, type GatehouseBundling } from '../function.js';
+import { GatehouseFunction, resolveEntry, type FunctionNetwork, type GatehouseBundling } from '../function.js';
 import { settingsEnvironment } from '../function-env.js';
 import { acknowledge } from '../nag.js';
 import { defaultConfig } from './defaults.js';
@@ -70,6 +74,23 @@ export const AUTHORIZER_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem'] as 
 
 /** The handler group that serves the OpenAPI document (its function also carries the document). */
 export const OPENAPI_GROUP = 'openapi';
+
+/**
+ * The bookkeeper (lambdas/bookkeeper/definition.ts): reads the authorizer's bookkeeping log lines through a
+ * CloudWatch Logs subscription and writes usage counts and refusal events to the table. Its entry is relative to the
+ * Gatehouse code root; while that file does not exist (an older package), no bookkeeper is deployed.
+ */
+export const BOOKKEEPER_ENTRY = BOOKKEEPER.entry;
+export const BOOKKEEPER_TABLE_ACTIONS = BOOKKEEPER.access.table;
+
+/** The bookkeeper entry when it exists, else undefined. */
+function defaultBookkeeperEntry(): string | undefined {
+  try {
+    return resolveEntry(BOOKKEEPER_ENTRY);
+  } catch {
+    return undefined;
+  }
+}
 
 /** What the functions read and write (GatehouseData satisfies it). */
 export interface GatehouseDataResources {
@@ -111,6 +132,11 @@ export interface GatehouseApiProps {
   readonly integrations?: Readonly<Record<string, Integration>>;
   /** A handler group's Lambda entry file, by group name. @default the group folder's index (lambdas/api/<name>/) */
   readonly handlerEntries?: Readonly<Record<string, string>>;
+  /**
+   * The bookkeeper's entry file, or false for no bookkeeper (then nothing writes the authorizer's usage counts and
+   * refusal events). @default lambdas/bookkeeper/handler when it exists
+   */
+  readonly bookkeeperEntry?: string | false;
   readonly bundling?: GatehouseBundling;
 }
 
@@ -122,6 +148,10 @@ export class GatehouseApi extends Construct {
   readonly handlers: Readonly<Record<string, GatehouseFunction>>;
   /** One function per Lambda target (not overridden by `integrations`), by target name. */
   readonly targetFunctions: Readonly<Record<string, GatehouseFunction>>;
+  /** The bookkeeper (absent without an entry) and its dead-letter queue. */
+  readonly bookkeeper?: GatehouseFunction;
+  readonly bookkeeperDeadLetters?: Queue;
+  readonly bookkeepingSubscription?: SubscriptionFilter;
   /** Every route's method, by route key (`GET /v1/keys`). */
   readonly methods: Readonly<Record<string, Method>>;
   readonly gatewayResponses: readonly GatewayResponse[];
@@ -138,6 +168,7 @@ export class GatehouseApi extends Construct {
     const app = props.app ?? GATEHOUSE_APP;
     const { groups, network, data } = props;
     const logRetention = retention(config.infra.logRetentionDays);
+    const deployment = config.infra.stackPrefix;
     checkDeclaration(app, groups, props.integrations ?? {});
     // The anonymous principal's scopes must be the deployment's and never credential scopes: fail synthesis, not a cold start.
     const anonymousScopes = anonymousScopesFor(config, app.api);
@@ -156,6 +187,7 @@ export class GatehouseApi extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(6),
       define,
+      deployment,
       ...props.bundling,
       environment: {
         ...settingsEnvironment(AUTHORIZER_SETTINGS, config, {
@@ -185,6 +217,7 @@ export class GatehouseApi extends Construct {
         network: placement(group.access, network, `Handler group ${name}`),
         logRetention,
         define: name === OPENAPI_GROUP ? { ...define, ...openApiDocumentDefine(this.openApiDocument) } : define,
+        deployment,
         ...props.bundling,
         environment: settingsEnvironment(API_SETTINGS, config, { tableName: data.table.tableName, pepperSecretId: data.pepper.secretArn }),
       });
@@ -199,6 +232,41 @@ export class GatehouseApi extends Construct {
       targetFunctions[name] = this.targetFunction(name, target, `target ${name}: ${describeRoutes(name)}`, props, logRetention);
     }
     this.targetFunctions = targetFunctions;
+
+    // --- Bookkeeper: the authorizer's usage counts and refusal events, from its log lines -------------------------
+    const bookkeeperEntry = props.bookkeeperEntry === false ? undefined : (props.bookkeeperEntry ?? defaultBookkeeperEntry());
+    if (bookkeeperEntry) {
+      // CloudWatch Logs invokes it asynchronously: a batch it fails is retried, then kept, never dropped.
+      this.bookkeeperDeadLetters = new Queue(this, 'BookkeeperDeadLetters', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      this.bookkeeper = new GatehouseFunction(this, 'Bookkeeper', {
+        entry: bookkeeperEntry,
+        description: "bookkeeper: usage counts and refusal events from the authorizer's log lines",
+        network,
+        logRetention,
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        define,
+        deployment,
+        handler: BOOKKEEPER.handler,
+        asyncInvoke: { retryAttempts: 2, maxEventAge: Duration.hours(6), deadLetterQueue: this.bookkeeperDeadLetters },
+        ...props.bundling,
+        environment: settingsEnvironment(BOOKKEEPER.settings, config, { tableName: data.table.tableName }),
+      });
+      placement(BOOKKEEPER.access, network, 'Bookkeeper');
+      // Its declared table actions, and only on the partitions it writes (usage counters, tenants' audit events).
+      this.bookkeeper.role.addToPolicy(
+        new PolicyStatement({
+          actions: tableActions(BOOKKEEPER.access.table),
+          resources: [data.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...BOOKKEEPER.leadingKeys] } },
+        }),
+      );
+      this.bookkeepingSubscription = new SubscriptionFilter(this, 'BookkeepingSubscription', {
+        logGroup: this.authorizerFunction.logGroup,
+        destination: new LambdaDestination(this.bookkeeper.fn),
+        filterPattern: FilterPattern.literal(BOOKKEEPER.filterPattern),
+      });
+    }
 
     // --- REST API --------------------------------------------------------------------------------------------------
     if (props.existingRestApi) {
@@ -285,6 +353,20 @@ export class GatehouseApi extends Construct {
     }
   }
 
+  /** Every function this construct created: the authorizer, the handlers, the targets, the bookkeeper. */
+  get functions(): GatehouseFunction[] {
+    return [this.authorizerFunction, ...Object.values(this.handlers), ...Object.values(this.targetFunctions), ...(this.bookkeeper ? [this.bookkeeper] : [])];
+  }
+
+  /** The REST API's deployment stage, when it has one Gatehouse can see (not on an imported REST API). */
+  get stage(): Stage | undefined {
+    try {
+      return this.restApi.deploymentStage;
+    } catch {
+      return undefined;
+    }
+  }
+
   private targetFunction(name: string, target: LambdaTarget, description: string, props: GatehouseApiProps, logRetention: ReturnType<typeof retention>): GatehouseFunction {
     const access = target.access ?? {};
     const fn = new GatehouseFunction(this, `Target-${name}`, {
@@ -295,6 +377,7 @@ export class GatehouseApi extends Construct {
       logRetention,
       ...(target.memorySize !== undefined ? { memorySize: target.memorySize } : {}),
       ...(target.timeoutSeconds !== undefined ? { timeout: Duration.seconds(target.timeoutSeconds) } : {}),
+      deployment: (props.config ?? defaultConfig()).infra.stackPrefix,
       ...props.bundling,
       environment: { ...target.environment },
     });

@@ -1,9 +1,11 @@
 /**
  * GatehouseData: the single DynamoDB table (lambdas/core/table.ts), the pepper and the bootstrap admin key.
  *
- * Everything here is retained when its stack is deleted: the table (plus deletion protection and point-in-time
- * recovery) because it is the data; the pepper because without it no issued API key can ever verify again; the
- * admin-key secret because it is the way back in.
+ * Everything here is retained when its stack is deleted or the resource replaced: the table (plus deletion protection
+ * and point-in-time recovery) because it is the data; the pepper because without it no issued API key can ever verify
+ * again; the admin-key secret because it is the way back in. Retained as RetainExceptOnCreate: a first create that
+ * fails deletes what it made (nothing was stored yet) instead of leaving orphans, and none has a fixed name, so a
+ * redeploy after `cdk destroy --all` creates new ones beside the retained.
  *
  * The bootstrap function runs at deploy time (a custom resource) and issues the admin key: tenant `admin`, every
  * scope of the deployment at decision time. It is bundled with the deployment's API declaration like every other
@@ -38,7 +40,7 @@ export interface GatehouseDataProps {
   readonly network: FunctionNetwork;
   /** The deployment's API (its scope catalog is the admin key's). @default Gatehouse's own API */
   readonly api?: Api;
-  /** Overrides for the table. @default on-demand, AWS-managed encryption, PITR, deletion protection, RETAIN */
+  /** Overrides for the table. @default on-demand, AWS-managed encryption, PITR, deletion protection, RETAIN_ON_UPDATE_OR_DELETE */
   readonly tableProps?: GatehouseTableProps;
   /** Where the functions are bundled from. @default see GatehouseFunction */
   readonly bundling?: GatehouseBundling;
@@ -63,7 +65,7 @@ export class GatehouseData extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       ...props.tableProps,
       partitionKey: { name: TABLE_KEY.partitionKey, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEY.sortKey, type: AttributeType.STRING },
@@ -80,13 +82,13 @@ export class GatehouseData extends Construct {
     this.pepper = new Secret(this, 'Pepper', {
       description: 'Gatehouse pepper: the HMAC-SHA256 key API keys are hashed with (a plain string, or a ring {"current","peppers"})',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     acknowledge(this.pepper, 'AwsSolutions-SMG4', 'pepperRotation');
 
     this.adminKey = new Secret(this, 'AdminKey', {
       description: 'Gatehouse bootstrap admin API key (tenant admin, every scope), written by the bootstrap custom resource',
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     // Created empty: the bootstrap function writes the key; CloudFormation never sees it.
     (this.adminKey.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
@@ -100,6 +102,7 @@ export class GatehouseData extends Construct {
       timeout: Duration.seconds(30),
       memorySize: 256,
       define: apiDefinitionDefine(api),
+      deployment: config.infra.stackPrefix,
       ...props.bundling,
       environment: {
         ...settingsEnvironment(['tableName', 'keyEnvironment', 'pepperSecretId', 'pepperRefreshSeconds'], config, {

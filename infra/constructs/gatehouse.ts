@@ -1,6 +1,6 @@
 /**
- * Gatehouse: the whole front door in one construct, for a team's stack — network, data, identity, WAF and the API
- * (on the team's REST API or a new one). Each part is also a construct of its own (GatehouseNetwork, GatehouseData,
+ * Gatehouse: the whole front door in one construct, for a team's stack — network, data, identity, WAF, the API
+ * (on the team's REST API or a new one) and its dashboard and alarms. Each part is also a construct of its own (GatehouseNetwork, GatehouseData,
  * GatehouseIdentity, GatehouseWaf, GatehouseApi) for a team that wants them in different stacks, as Gatehouse's own
  * app does (infra/gatehouse.ts).
  *
@@ -13,6 +13,7 @@ import type { Integration, IRestApi, RestApiProps } from 'aws-cdk-lib/aws-apigat
 import { Construct } from 'constructs';
 import type { HandlerGroup } from '../../lambdas/api/group.js';
 import { GATEHOUSE_APP, type GatehouseApp } from '../../lambdas/app.js';
+import { GSI1 } from '../../lambdas/core/table.js';
 import type { GatehouseConfig } from '../config.js';
 import { requiredEndpoints } from '../endpoints.js';
 import type { GatehouseBundling } from '../function.js';
@@ -20,8 +21,9 @@ import { GatehouseApi } from './api.js';
 import { GatehouseData, type GatehouseDataProps } from './data.js';
 import { defaultConfig } from './defaults.js';
 import { GatehouseIdentity, type GatehouseIdentityProps } from './identity.js';
+import { GatehouseMonitoring, type GatehouseMonitoringProps } from './monitoring.js';
 import { GatehouseNetwork, type GatehouseNetworkProps } from './network.js';
-import { GatehouseWaf, type GatehouseWafProps } from './waf.js';
+import { freeFormBodyPaths, GatehouseWaf, type GatehouseWafProps } from './waf.js';
 
 export interface GatehouseProps {
   /** One configuration for every part (gatehouseConfig({...})). @default gatehouseConfig() (every default) */
@@ -48,6 +50,15 @@ export interface GatehouseProps {
    * stage of its own: associate GatehouseWaf with your stage yourself). @default true
    */
   readonly waf?: boolean | Omit<GatehouseWafProps, 'config'>;
+  /**
+   * The targets whose request bodies are free-form data: the Common rule set's body rules only count on their
+   * routes (freeFormBodyPaths). Gatehouse's own item and key writes always are. @default none of the team's
+   */
+  readonly freeFormBodyTargets?: readonly string[];
+  /** GatehouseApiProps.bookkeeperEntry. @default lambdas/bookkeeper/handler when it exists */
+  readonly bookkeeperEntry?: string | false;
+  /** The dashboard and alarms (GatehouseMonitoring); false for none. @default true */
+  readonly monitoring?: boolean | Pick<GatehouseMonitoringProps, 'alarmEmail' | 'dashboardName'>;
   readonly bundling?: GatehouseBundling;
 }
 
@@ -57,6 +68,7 @@ export class Gatehouse extends Construct {
   readonly identity: GatehouseIdentity;
   readonly waf?: GatehouseWaf;
   readonly api: GatehouseApi;
+  readonly monitoring?: GatehouseMonitoring;
 
   constructor(scope: Construct, id: string, props: GatehouseProps) {
     super(scope, id);
@@ -69,7 +81,9 @@ export class Gatehouse extends Construct {
     this.network = new GatehouseNetwork(this, 'Network', { ...props.networkProps, config, endpoints });
     this.data = new GatehouseData(this, 'Data', { ...props.dataProps, config, network: this.network.functionNetwork, api: app.api, bundling: props.bundling });
     this.identity = new GatehouseIdentity(this, 'Identity', { ...props.identityProps, config, table: this.data.table, api: app.api, bundling: props.bundling });
-    if (props.waf !== false) this.waf = new GatehouseWaf(this, 'Waf', { ...(typeof props.waf === 'object' ? props.waf : {}), config });
+    if (props.waf !== false) {
+      this.waf = new GatehouseWaf(this, 'Waf', { freeFormBodyPaths: freeFormBodyPaths(app, props.freeFormBodyTargets), ...(typeof props.waf === 'object' ? props.waf : {}), config });
+    }
     this.api = new GatehouseApi(this, 'Api', {
       config,
       app,
@@ -84,7 +98,21 @@ export class Gatehouse extends Construct {
       integrations: props.integrations,
       handlerEntries: props.handlerEntries,
       gatewayResponses: props.gatewayResponses,
+      bookkeeperEntry: props.bookkeeperEntry,
       bundling: props.bundling,
     });
+    if (props.monitoring !== false) {
+      this.monitoring = new GatehouseMonitoring(this, 'Monitoring', {
+        ...(typeof props.monitoring === 'object' ? props.monitoring : {}),
+        config,
+        functions: [...this.api.functions.map((f) => f.fn), this.identity.jwksMirror.fn],
+        table: this.data.table,
+        tableIndexName: GSI1.name,
+        stage: this.api.stage,
+        ...(this.waf ? { waf: { webAclName: this.waf.webAclName, ruleMetricNames: this.waf.ruleMetricNames } } : {}),
+        jwksMirror: { fn: this.identity.jwksMirror.fn, deadLetters: this.identity.jwksMirrorDeadLetters },
+        ...(this.api.bookkeeper && this.api.bookkeeperDeadLetters ? { bookkeeper: { fn: this.api.bookkeeper.fn, deadLetters: this.api.bookkeeperDeadLetters } } : {}),
+      });
+    }
   }
 }

@@ -12,7 +12,7 @@
  * JWKS items, fetches and validates the documents every 5 minutes and at deploy time, and the authorizer reads them
  * from DynamoDB through the gateway endpoint (lambdas/core/jwks-store.ts).
  */
-import { Aws, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   CfnManagedLoginBranding,
@@ -34,6 +34,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Api } from '../../lambdas/core/api-definition.js';
 import { JWKS_PK_PREFIX } from '../../lambdas/core/jwks-store.js';
@@ -42,7 +43,7 @@ import { readSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_RESOURCE_SERVER_ID } from '../../lambdas/core/token-verifier.js';
 import { MIRROR_SETTINGS } from '../../lambdas/jwks-mirror/mirror.js';
 import { GATEHOUSE_API } from '../../lambdas/routes.js';
-import { assertDeployableIssuers, retention, type GatehouseConfig, type OidcIssuerInput } from '../config.js';
+import { assertDeployableIssuers, cognitoDomainPrefix, retention, type GatehouseConfig, type OidcIssuerInput } from '../config.js';
 import { GatehouseFunction, type GatehouseBundling } from '../function.js';
 import { settingsEnvironment } from '../function-env.js';
 import { acknowledge } from '../nag.js';
@@ -52,6 +53,14 @@ import { defaultConfig } from './defaults.js';
 /** The resource server's identifier: token scopes read `gatehouse/<scope>` (CONTRACT §2). */
 export const RESOURCE_SERVER_ID = DEFAULT_RESOURCE_SERVER_ID;
 export const JWKS_MIRROR_PERIOD = Duration.minutes(5);
+
+/**
+ * A scheduled run that fails is retried this many times (Lambda's asynchronous retries, and EventBridge's for a
+ * delivery that fails), but only while it is younger than {@link JWKS_MIRROR_MAX_EVENT_AGE}: past that the next run
+ * is due anyway. Then the event goes to the mirror's dead-letter queue (which the JwksMirrorDeadLetters alarm watches).
+ */
+export const JWKS_MIRROR_RETRIES = 2;
+export const JWKS_MIRROR_MAX_EVENT_AGE = Duration.minutes(4);
 
 /** Who issues the tokens the authorizer accepts, as its settings (GATEHOUSE_COGNITO, GATEHOUSE_OIDC_ISSUERS). */
 export interface TokenIssuers {
@@ -98,6 +107,8 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
   readonly oidcIssuersSetting: string;
   readonly jwksMirror: GatehouseFunction;
   readonly jwksMirrorSchedule: Rule;
+  /** Scheduled runs (and deliveries) that failed every retry: encrypted, TLS only, kept 14 days. */
+  readonly jwksMirrorDeadLetters: Queue;
   /** The deploy-time JWKS copy (Custom::GatehouseJwksMirror). */
   readonly initialJwks: CustomResource;
 
@@ -142,7 +153,8 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
         mfaSecondFactor: { otp: true, sms: false },
         accountRecovery: AccountRecovery.EMAIL_ONLY,
         deletionProtection: true,
-        removalPolicy: RemovalPolicy.RETAIN,
+        // Kept when the stack is deleted or the pool replaced; a first create that fails deletes it (no orphan).
+        removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         ...props.userPoolProps,
       });
       this.userPool = pool;
@@ -213,7 +225,7 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
       });
 
       this.domain = pool.addDomain('HostedLogin', {
-        cognitoDomain: { domainPrefix: infra.domainPrefix ?? `gatehouse-${Aws.ACCOUNT_ID}` },
+        cognitoDomain: { domainPrefix: cognitoDomainPrefix(infra) },
         managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
       });
       // Managed login v2 shows "Login pages unavailable" for a client without a branding style.
@@ -236,12 +248,19 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
 
     // The JWKS mirror (see the file comment). Outside the VPC by design; its only data permission is writing JWKS items.
     const logRetention = retention(infra.logRetentionDays);
+    this.jwksMirrorDeadLetters = new Queue(this, 'JwksMirrorDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
     this.jwksMirror = new GatehouseFunction(this, 'JwksMirror', {
       entry: 'lambdas/jwks-mirror/handler',
       description: 'JWKS mirror: copies issuer JWKS into the table for the VPC-bound authorizer',
       logRetention,
       memorySize: 256,
       timeout: Duration.seconds(30),
+      deployment: infra.stackPrefix,
+      asyncInvoke: { retryAttempts: JWKS_MIRROR_RETRIES, maxEventAge: JWKS_MIRROR_MAX_EVENT_AGE, deadLetterQueue: this.jwksMirrorDeadLetters },
       ...props.bundling,
       environment: settingsEnvironment(MIRROR_SETTINGS, config, {
         tableName: props.table.tableName,
@@ -251,7 +270,8 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
     });
     this.jwksMirror.role.addToPolicy(
       new PolicyStatement({
-        actions: ['dynamodb:PutItem'],
+        // PutItem the fresh copy; GetItem the stored one's age after a failed fetch (the JwksCopyAge metric).
+        actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
         resources: [props.table.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${JWKS_PK_PREFIX}*`] } },
       }),
@@ -259,7 +279,13 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
     this.jwksMirrorSchedule = new Rule(this, 'JwksMirrorSchedule', {
       description: 'Gatehouse: refresh the mirrored JWKS',
       schedule: Schedule.rate(JWKS_MIRROR_PERIOD),
-      targets: [new LambdaFunction(this.jwksMirror.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })],
+      targets: [
+        new LambdaFunction(this.jwksMirror.fn, {
+          retryAttempts: JWKS_MIRROR_RETRIES,
+          maxEventAge: JWKS_MIRROR_MAX_EVENT_AGE,
+          deadLetterQueue: this.jwksMirrorDeadLetters,
+        }),
+      ],
     });
     const provider = new GatehouseProvider(this, 'JwksMirrorProvider', { onEventHandler: this.jwksMirror.fn, logRetention });
     this.initialJwks = new CustomResource(this, 'InitialJwks', {

@@ -4,6 +4,7 @@
  * contain request or response data (requests carry credentials, responses carry new API keys).
  */
 import { AccessLogFormat, EndpointType, LogGroupLogDestination, MethodLoggingLevel, RestApi, type RestApiProps } from 'aws-cdk-lib/aws-apigateway';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { retention, type GatehouseConfig } from '../config.js';
@@ -56,21 +57,25 @@ export interface CreatedRestApi {
 export function createGatehouseRestApi(scope: Construct, config: GatehouseConfig, overrides: Partial<RestApiProps> = {}): CreatedRestApi {
   const { settings, infra } = config;
   const logRetention = retention(infra.logRetentionDays);
-  const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: logRetention });
+  const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
   const stageName = overrides.deployOptions?.stageName ?? STAGE_NAME;
   const restApi = new RestApi(scope, 'Api', {
     restApiName: `${infra.stackPrefix}-api`,
     description: 'Gatehouse API',
     endpointConfiguration: { types: [EndpointType.REGIONAL] },
-    // Execution logging (ERROR level, below) needs the account-level CloudWatch role.
+    // Execution logging (ERROR level, below) needs the account-level CloudWatch role (one setting per account and
+    // region, shared by every REST API there). Kept when the stack is deleted: other APIs may be using it.
     cloudWatchRole: true,
+    cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ...overrides,
     deployOptions: {
       stageName: STAGE_NAME,
       tracingEnabled: true,
       throttlingRateLimit: settings.throttleRateLimit,
       throttlingBurstLimit: settings.throttleBurstLimit,
-      metricsEnabled: true,
+      // Per-method metrics (every resource × method × stage a set of custom metrics) only when asked for: the stage's
+      // own metrics (Count, 4XXError, 5XXError, Latency per API and stage) are free and feed the dashboard.
+      metricsEnabled: infra.detailedMetrics,
       loggingLevel: MethodLoggingLevel.ERROR,
       // Never log request or response data: requests carry credentials, responses carry new API keys.
       dataTraceEnabled: false,
@@ -85,6 +90,11 @@ export function createGatehouseRestApi(scope: Construct, config: GatehouseConfig
     acknowledge(cloudWatchRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'apiGatewayCloudWatchRole');
   }
   // API Gateway creates this group on first use with no retention; creating it first gives it one.
-  const executionLogs = new LogGroup(scope, 'ExecutionLogs', { logGroupName: `API-Gateway-Execution-Logs_${restApi.restApiId}/${stageName}`, retention: logRetention });
+  // Its name holds the REST API's id, so a redeploy after a teardown (a new API) never meets the retained group.
+  const executionLogs = new LogGroup(scope, 'ExecutionLogs', {
+    logGroupName: `API-Gateway-Execution-Logs_${restApi.restApiId}/${stageName}`,
+    retention: logRetention,
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  });
   return { restApi, accessLogs, executionLogs };
 }

@@ -11,6 +11,8 @@ import { ConfigError, PROBLEM_CONTENT_TYPE, problemBody } from '../core/errors.j
 import { ItemStore } from '../core/item-store.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { createLogger } from '../core/logger.js';
+import { createEmfMetrics, type MetricsSink } from '../core/metrics.js';
+import { handlerService } from '../core/metrics-catalog.js';
 import { PepperProvider, type PepperSource } from '../core/pepper.js';
 import { readSettings, type SettingsValues } from '../core/settings.js';
 import { UsageStore } from '../core/usage-store.js';
@@ -38,6 +40,8 @@ export interface Services {
   readonly api: Api;
   readonly settings: ApiSettings;
   readonly logger: Logger;
+  /** The function's metrics (EMF on stdout in Lambda); the middleware stack counts requests into it. */
+  readonly metrics: MetricsSink;
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly keys: DynamoKeyStore;
@@ -56,6 +60,7 @@ export interface ServiceOverrides {
   readonly doc?: DynamoDBDocumentClient;
   readonly pepperSource?: PepperSource;
   readonly logger?: Logger;
+  readonly metrics?: MetricsSink;
   readonly now?: () => number;
   readonly openApiDocument?: Record<string, unknown>;
 }
@@ -70,6 +75,7 @@ export function createServices(settings: ApiSettings, serviceName: string, overr
     api: overrides.api ?? deploymentApi(),
     settings,
     logger,
+    metrics: overrides.metrics ?? createEmfMetrics({ service: serviceName }),
     doc,
     tableName,
     keys: new DynamoKeyStore(doc, tableName),
@@ -95,6 +101,7 @@ export function httpOptions(services: Services): ApiHandlerOptions {
     corsOrigins: services.settings.corsOrigins,
     maxBodyBytes: services.settings.maxBodyBytes,
     api: services.api,
+    metrics: services.metrics,
   };
 }
 
@@ -107,7 +114,7 @@ export function lambdaEntry(group: Pick<HandlerGroup, 'name' | 'create'>): Lambd
   return async (event, context) => {
     if (!handler) {
       try {
-        handler = group.create(createServices(readSettings(API_SETTINGS, process.env), `gatehouse-${group.name}`));
+        handler = group.create(createServices(readSettings(API_SETTINGS, process.env), handlerService(group.name)));
       } catch (error) {
         createLogger(`gatehouse-${group.name}`).error('handler configuration is unusable', { error });
         const requestId = event.requestContext?.requestId ?? 'unknown';

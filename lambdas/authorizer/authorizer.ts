@@ -6,12 +6,16 @@
  * - an Allow policy for exactly the routes the principal's scopes permit (403 elsewhere, from the cache too);
  * - `throw new Error('Unauthorized')` for a missing or refused credential → 401;
  * - any other throw (store, JWKS or secret failure) → API Gateway's authorizer-failure response. Never an Allow.
+ *
+ * Every decision adds its metrics (metrics-catalog.ts: Decisions, Refusals, DependencyFailures, the decision cache,
+ * DecisionLatency) to `deps.metrics`; the caller flushes them once per invocation (handler.ts).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { extractCredential, type CredentialKind } from '../core/credentials.js';
 import { credentialCacheKey, type CachedDecision, type DecisionCache } from '../core/decision-cache.js';
 import type { KeyVerification } from '../core/key-verifier.js';
 import type { Log } from '../core/log.js';
+import { dependencyOf, NO_METRICS, refusalReasonValue, type MetricsSink } from '../core/metrics.js';
 import { buildPolicy } from '../core/policy.js';
 import { anonymousPrincipal, principalToContext, type Principal } from '../core/principal.js';
 import type { Api } from '../core/api-definition.js';
@@ -50,6 +54,8 @@ export interface AuthorizerDeps {
   readonly onRefusal?: (event: RefusalEvent) => void;
   /** Called for every allowed API-key request (usage accounting); the principal carries keyId and tenant. Must not throw. */
   readonly onKeyUse?: (principal: Principal) => void;
+  /** Where decisions are counted and timed (default: nowhere). The caller flushes it. */
+  readonly metrics?: MetricsSink;
 }
 
 export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -57,7 +63,15 @@ export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<AP
 /** The exact message API Gateway maps to 401. */
 export const UNAUTHORIZED = 'Unauthorized';
 
+/** What one decision was, for its metrics. */
+interface DecisionFacts {
+  /** The credential's kind; `anonymous` when the anonymous principal was allowed (off mode, audit-mode refusals). */
+  credential: 'api_key' | 'jwt' | 'none' | 'unknown' | 'anonymous';
+  cache?: 'hit' | 'miss';
+}
+
 export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
+  const metrics = deps.metrics ?? NO_METRICS;
   // Settings refuse credential scopes for the anonymous principal at load; dependencies built any other way
   // (tests, embedders) get the same rule here: an unauthenticated caller never reads or mints keys.
   const anonymous = anonymousPrincipal(deps.anonymousScopes.filter((s) => deps.api.scopes.has(s) && !deps.api.scopes.isCredential(s)));
@@ -67,6 +81,7 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, routes, context: principalToContext(principal) });
 
   const refuse = (
+    facts: DecisionFacts,
     event: APIGatewayRequestAuthorizerEvent,
     reason: string,
     credentialKind: RefusalEvent['credentialKind'],
@@ -87,22 +102,37 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     };
     // A missing credential is ordinary in enforce mode (a 401 says so); it is an audit finding only in audit mode.
     if (credentialKind !== 'none' || auditMode) deps.onRefusal?.(refusal);
+    metrics.add('Refusals', 1, { reason: refusalReasonValue(reason) });
     // Debug, not info: a credential-stuffing run would otherwise be one log line per request (the audit trail
     // already collapses identical refusals into one event with a count).
     deps.log.debug('credential refused', { reason, credentialKind, keyId, outcome: refusal.outcome });
-    if (auditMode) return allow(anonymous, event);
+    if (auditMode) {
+      facts.credential = 'anonymous';
+      return allow(anonymous, event);
+    }
     throw new Error(UNAUTHORIZED);
   };
 
-  return async (event) => {
-    if (deps.mode === 'off') return allow(anonymous, event);
+  const decide = async (event: APIGatewayRequestAuthorizerEvent, facts: DecisionFacts): Promise<APIGatewayAuthorizerResult> => {
+    if (deps.mode === 'off') {
+      facts.credential = 'anonymous';
+      return allow(anonymous, event);
+    }
 
     const credential = extractCredential(event.headers, event.multiValueHeaders);
-    if (credential.kind === 'none') return refuse(event, 'missing', 'none');
-    if (credential.kind === 'refused') return refuse(event, credential.reason, 'unknown');
+    if (credential.kind === 'none') {
+      facts.credential = 'none';
+      return refuse(facts, event, 'missing', 'none');
+    }
+    if (credential.kind === 'refused') {
+      facts.credential = 'unknown';
+      return refuse(facts, event, credential.reason, 'unknown');
+    }
 
+    facts.credential = credential.kind;
     const cacheKey = credentialCacheKey(credential.value);
     let decision: CachedDecision | undefined = deps.cache.get(cacheKey);
+    facts.cache = decision ? 'hit' : 'miss';
     if (!decision) {
       // Dependency failures throw out of here: not cached, not an Allow, not a 401.
       if (credential.kind === 'api_key') {
@@ -123,8 +153,29 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
       }
     }
 
-    if (!decision.allow) return refuse(event, decision.reason, credential.kind, decision.keyId, decision.tenant);
+    if (!decision.allow) return refuse(facts, event, decision.reason, credential.kind, decision.keyId, decision.tenant);
     if (decision.principal.keyId !== undefined) deps.onKeyUse?.(decision.principal);
     return allow(decision.principal, event);
+  };
+
+  return async (event) => {
+    const started = performance.now();
+    const facts: DecisionFacts = { credential: 'none' };
+    try {
+      const result = await decide(event, facts);
+      metrics.add('Decisions', 1, { outcome: 'allow', credential: facts.credential });
+      return result;
+    } catch (error) {
+      if (error instanceof Error && error.message === UNAUTHORIZED) {
+        metrics.add('Decisions', 1, { outcome: 'refused', credential: facts.credential });
+      } else {
+        metrics.add('Decisions', 1, { outcome: 'failure', credential: facts.credential });
+        metrics.add('DependencyFailures', 1, { dependency: dependencyOf(error) });
+      }
+      throw error;
+    } finally {
+      if (facts.cache !== undefined) metrics.add(facts.cache === 'hit' ? 'DecisionCacheHits' : 'DecisionCacheMisses', 1, {});
+      metrics.add('DecisionLatency', performance.now() - started, {});
+    }
   };
 }

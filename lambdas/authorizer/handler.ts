@@ -2,19 +2,24 @@
  * Lambda entry point of the REQUEST authorizer. Configuration is read once per container; if it is unusable
  * every invocation fails (API Gateway answers its authorizer-failure response): closed, never open.
  *
- * Bookkeeping (wiring.ts `recording`) never delays a decision: the mode check starts at cold start without being
- * awaited, and every invocation ends by starting whatever usage/refusal writes have come due. Lambda freezes the
- * container once the response is sent, so such a write may finish only at the next invocation.
+ * Bookkeeping never delays a decision and is never lost to a frozen container: usage of allowed keys and refused
+ * credentials leave as one short line each on stdout, written before the decision returns (wiring.ts,
+ * core/bookkeeping-channel.ts); the bookkeeper function stores them from CloudWatch Logs. The mode check starts at
+ * cold start without being awaited. The decision's metrics are written as EMF lines once per invocation, at its end.
  */
 import { createLogger } from '../core/logger.js';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { createEmfMetrics } from '../core/metrics.js';
+import { METRIC_SERVICES } from '../core/metrics-catalog.js';
 import { createAuthorizer, UNAUTHORIZED, type Authorizer } from './authorizer.js';
-import { buildAuthorizerDeps, errorSummary, readAuthorizerSettings, type AuthorizerRecording } from './wiring.js';
+import { buildAuthorizerDeps, errorSummary, readAuthorizerSettings } from './wiring.js';
 
-const logger = createLogger('gatehouse-authorizer');
+export const AUTHORIZER_SERVICE = METRIC_SERVICES.authorizer;
+
+const logger = createLogger(AUTHORIZER_SERVICE);
+const metrics = createEmfMetrics({ service: AUTHORIZER_SERVICE });
 
 let authorizer: Authorizer | undefined;
-let recording: AuthorizerRecording | undefined;
 let initError: Error | undefined;
 
 function init(): Authorizer {
@@ -29,8 +34,7 @@ function init(): Authorizer {
         { authMode: settings.authMode },
       );
     }
-    const deps = buildAuthorizerDeps(settings, logger);
-    recording = deps.recording;
+    const deps = buildAuthorizerDeps(settings, logger, { metrics });
     // Fire-and-forget: a changed mode becomes one audit event; its failure is logged and never delays a decision.
     void deps.recording.trackMode();
     authorizer = createAuthorizer(deps);
@@ -43,15 +47,16 @@ function init(): Authorizer {
 }
 
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const decide = init();
   try {
+    const decide = init();
     return await decide(event);
   } catch (error) {
     if (error instanceof Error && error.message === UNAUTHORIZED) throw error;
+    if (error === initError) throw error;
     logger.error('authorizer failed; request denied', { error: errorSummary(error) });
     throw new Error('AuthorizerFailure', { cause: error });
   } finally {
-    // Writes whatever bookkeeping has come due (quiet keys' usage, ended refusal windows) without waiting for it.
-    recording?.tick();
+    // Once per invocation, as Powertools' logMetrics does: one EMF line per set of dimension values.
+    metrics.flush();
   }
 }

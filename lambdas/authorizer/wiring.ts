@@ -7,21 +7,20 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DecisionCache } from '../core/decision-cache.js';
 import { AuditStore } from '../core/audit-store.js';
+import { refusalLine, stdoutLineWriter, usageLine, type LineWriter } from '../core/bookkeeping-channel.js';
 import { ConfigError } from '../core/errors.js';
 import { BoundedJwksFetcher } from '../core/jwks-fetcher.js';
 import { StoreJwksFetcher } from '../core/jwks-store.js';
 import { DynamoKeyStore } from '../core/key-store.js';
 import { ApiKeyVerifier } from '../core/key-verifier.js';
 import { errorSummary, type Log } from '../core/log.js';
+import { NO_METRICS, type MetricsSink } from '../core/metrics.js';
 import { NO_PREVIOUS_MODE, trackAuthMode, type ModeTrackResult } from '../core/mode-tracker.js';
 import { PepperProvider, SecretsManagerPepperSource, StaticPepperSource, type PepperSource } from '../core/pepper.js';
-import { RefusalRecorder } from '../core/refusal-recorder.js';
 import { readSettings, resolveAnonymousScopes, SETTINGS, type SettingsValues } from '../core/settings.js';
 import type { Api } from '../core/api-definition.js';
 import { deploymentApi } from '../deployment.js';
 import { TokenVerifier } from '../core/token-verifier.js';
-import { UsageRecorder } from '../core/usage-recorder.js';
-import { UsageStore } from '../core/usage-store.js';
 import type { AuthorizerDeps } from './authorizer.js';
 
 export const AUTHORIZER_SETTINGS = [
@@ -62,6 +61,13 @@ export interface AuthorizerClients {
   readonly dynamo?: DynamoDBDocumentClient;
   readonly secrets?: SecretsManagerClient;
   readonly pepperSource?: PepperSource;
+  /**
+   * Where the bookkeeping lines go (usage of allowed keys, refused credentials): default stdout, which Lambda ships
+   * to CloudWatch Logs, whose subscription filter hands them to the bookkeeper. The local stack passes its feed.
+   */
+  readonly bookkeeping?: LineWriter;
+  /** Where decisions are counted (default: nowhere; the Lambda entry passes its EMF sink and flushes it). */
+  readonly metrics?: MetricsSink;
 }
 
 export function pepperSourceFor(settings: Pick<SettingsValues, 'pepperSecretId' | 'localPepper'>, secrets?: SecretsManagerClient): PepperSource {
@@ -74,29 +80,20 @@ export function createDocumentClient(client?: DynamoDBClient): DynamoDBDocumentC
   return DynamoDBDocumentClient.from(client ?? new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 }
 
-/** Tuning of the authorizer's recording (tests shorten windows and inject a clock). */
+/** Tuning of the authorizer's recording (tests inject a clock). */
 export interface RecordingOptions {
   readonly now?: () => number;
-  /** Usage is written at most once per this per key per container (default 60 000). */
-  readonly usageFlushIntervalMs?: number;
-  /** Identical refusals within this window are one audit event (default 60 000). */
-  readonly refusalWindowMs?: number;
 }
 
 /**
- * The authorizer's bookkeeping beside the decision: usage counts, refusal events and mode changes. Everything
- * here runs in the background and only logs its failures: bookkeeping never delays or changes a decision.
+ * What the authorizer still writes itself: the mode change at cold start (never awaited by a decision). Usage and
+ * refusals leave it as bookkeeping lines (core/bookkeeping-channel.ts), written before the decision returns, so a
+ * frozen or reaped container loses none of them; the bookkeeper function stores them.
  */
 export interface AuthorizerRecording {
-  readonly usage: UsageRecorder;
-  readonly refusals: RefusalRecorder;
   readonly audit: AuditStore;
   /** Cold start: records a changed auth mode (one `mode.changed` event across all containers). Never rejects. */
   trackMode(): Promise<ModeTrackResult | undefined>;
-  /** Per invocation: writes whatever has come due (quiet keys' usage, ended refusal windows). Never throws. */
-  tick(): void;
-  /** Writes everything now and waits (shutdown, tests). Never rejects. */
-  flush(): Promise<void>;
 }
 
 export type AuthorizerDepsWithRecording = AuthorizerDeps & { readonly recording: AuthorizerRecording };
@@ -120,6 +117,16 @@ export function buildAuthorizerDeps(
     retentionDays: settings.auditRetentionDays ?? SETTINGS.auditRetentionDays.schema.parse(undefined),
     ...recordingOptions,
   });
+  const now = recordingOptions.now ?? Date.now;
+  const write = clients.bookkeeping ?? stdoutLineWriter;
+  // A line that cannot be written (a closed stdout) is logged once per failure and never changes the decision.
+  const writeLine = (line: string): void => {
+    try {
+      write(line);
+    } catch (error) {
+      log.error('bookkeeping line not written', { error: errorSummary(error) });
+    }
+  };
   const peppers = new PepperProvider(clients.pepperSource ?? pepperSourceFor(settings, clients.secrets), {
     refreshSeconds: settings.pepperRefreshSeconds,
     maxStaleSeconds: settings.pepperRefreshSeconds * 12,
@@ -144,9 +151,10 @@ export function buildAuthorizerDeps(
       negativeTtlMs: settings.negativeCacheTtlSeconds * 1000,
     }),
     log,
-    onRefusal: (event) => recording.refusals.record(event),
+    metrics: clients.metrics ?? NO_METRICS,
+    onRefusal: (event) => writeLine(refusalLine(event, now())),
     onKeyUse: (principal) => {
-      if (principal.keyId !== undefined) recording.usage.record(principal.keyId, principal.tenant);
+      if (principal.keyId !== undefined) writeLine(usageLine(principal.keyId, principal.tenant, now()));
     },
     recording,
   };
@@ -161,21 +169,7 @@ function buildRecording(
 ): AuthorizerRecording {
   const now = options.now ?? Date.now;
   const audit = new AuditStore(doc, tableName, { retentionDays: options.retentionDays, now });
-  const usage = new UsageRecorder({
-    store: new UsageStore(doc, tableName),
-    log,
-    now,
-    ...(options.usageFlushIntervalMs === undefined ? {} : { flushIntervalMs: options.usageFlushIntervalMs }),
-  });
-  const refusals = new RefusalRecorder({
-    sink: audit,
-    log,
-    now,
-    ...(options.refusalWindowMs === undefined ? {} : { windowMs: options.refusalWindowMs }),
-  });
   return {
-    usage,
-    refusals,
     audit,
     trackMode: async () => {
       try {
@@ -191,13 +185,6 @@ function buildRecording(
         log.error('auth mode tracking failed', { mode, error: errorSummary(error) });
         return undefined;
       }
-    },
-    tick: () => {
-      usage.sweep();
-      refusals.sweep();
-    },
-    flush: async () => {
-      await Promise.allSettled([usage.flushAll(), refusals.flushAll()]);
     },
   };
 }

@@ -25,7 +25,12 @@
  *   full, the oldest is closed early (its count written now): the next refusal of that kind opens a new event, so
  *   attribution is kept and only the collapsing weakens. Per-tenant budgets are kept for at most `maxOwnedBuckets`
  *   tenants per window (the oldest forgotten first).
- * - Never throws into the authorizer and never makes it wait: writes run in the background and failures are logged.
+ * - Never throws into its caller and never makes it wait: writes run in the background and failures are logged.
+ * - Durable checkpoints ({@link RefusalRecorder.checkpoint}): the bookkeeper (lambdas/bookkeeper) records a batch of
+ *   refusal lines, then checkpoints: every open window whose count changed since its last write is written now, and
+ *   any earlier write that failed (first writes, final counts of closed windows) is tried again. When a checkpoint
+ *   reports no failure, everything recorded so far is in the table. A window spanning several batches therefore
+ *   costs one write per batch that touched it, instead of two per window.
  * - Never stores a credential: the refusal carries none by design, the path is scrubbed and truncated, a keyId
  *   is kept only if it has the public id's shape, and the audit store redacts again before writing.
  */
@@ -69,18 +74,23 @@ export interface Refusal {
   readonly method: string;
   readonly path: string;
   readonly outcome: 'denied' | 'allowed_anonymous';
+  /** When it happened (epoch ms): the event's time. Default: the recorder's clock (which always runs the windows). */
+  readonly at?: number;
 }
 
 interface Bucket {
   readonly input: AuditEventInput & { readonly details: Details };
   readonly openedMs: number;
   count: number;
+  /** The latest refusal's own time (its `at`, else the clock). */
   lastMs: number;
+  /** The count the stored event holds (0 until the first write succeeds). */
+  writtenCount: number;
   /** Owned aggregates only: the distinct source IPs seen, at most IP_COUNT_CAP, in arrival order. */
   readonly sourceIps?: Set<string>;
   moreSourceIps?: boolean;
-  /** The first write; resolves to the stored event, or undefined if it failed. */
-  readonly written: Promise<AuditEvent | undefined>;
+  /** The latest write in this window's chain; resolves to the stored event, or undefined while none succeeded. */
+  written: Promise<AuditEvent | undefined>;
 }
 
 interface TenantBudget {
@@ -105,6 +115,10 @@ export class RefusalRecorder {
   private readonly owned = new Map<string, Bucket>();
   private readonly budgets = new Map<string, TenantBudget>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Closed windows whose final write failed: a checkpoint tries them again (oldest dropped past the bound). */
+  private readonly unsettled = new Set<Bucket>();
+  /** Writes that failed since the last checkpoint. */
+  private failures = 0;
   private readonly sink: CountableAuditSink;
   private readonly log: Log;
   private readonly windowMs: number;
@@ -132,9 +146,9 @@ export class RefusalRecorder {
     try {
       const now = this.now();
       this.sweep();
-      const input = toAuditInput(refusal, now);
-      if (refusal.tenant === undefined) this.recordJunk(input, now);
-      else this.recordOwned(input, now);
+      const input = toAuditInput(refusal, refusal.at ?? now);
+      if (refusal.tenant === undefined) this.recordJunk(input, now, refusal.at ?? now);
+      else this.recordOwned(input, now, refusal.at ?? now);
     } catch (error) {
       this.log.error('refusal recording failed', { error: errorSummary(error) });
     }
@@ -163,7 +177,21 @@ export class RefusalRecorder {
   async flushAll(): Promise<void> {
     for (const buckets of [this.junk, this.owned]) for (const [key, bucket] of buckets) this.close(buckets, key, bucket);
     this.budgets.clear();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.settle();
+  }
+
+  /**
+   * Writes every open window whose count changed since its last write, retries every write that failed before,
+   * and waits. Resolves to the number of writes that failed since the previous checkpoint (0: everything recorded
+   * so far is stored). Never rejects.
+   */
+  async checkpoint(): Promise<number> {
+    for (const bucket of this.unsettled) this.persist(bucket, true);
+    for (const buckets of [this.junk, this.owned]) for (const bucket of buckets.values()) if (bucket.count !== bucket.writtenCount) this.persist(bucket, false);
+    await this.settle();
+    const failed = this.failures;
+    this.failures = 0;
+    return failed;
   }
 
   /** Open windows (tests, diagnostics). */
@@ -171,16 +199,16 @@ export class RefusalRecorder {
     return this.junk.size + this.owned.size;
   }
 
-  private recordJunk(input: Bucket['input'], now: number): void {
+  private recordJunk(input: Bucket['input'], now: number, atMs: number): void {
     const key = bucketKey(input);
-    if (this.bump(this.junk.get(key), now)) return;
+    if (this.bump(this.junk.get(key), atMs)) return;
     if (now - this.rateWindowStartMs >= this.windowMs) {
       this.rateWindowStartMs = now;
       this.eventsThisWindow = 0;
     }
     if (this.junk.size < this.maxBuckets && this.eventsThisWindow < this.maxEventsPerWindow) {
       this.eventsThisWindow++;
-      this.open(this.junk, key, input, now);
+      this.open(this.junk, key, input, now, atMs);
       return;
     }
     // Over a limit: one aggregate per (type, reason), without the per-source fields.
@@ -193,16 +221,16 @@ export class RefusalRecorder {
     };
     const aggregateKey = bucketKey(aggregate);
     // Aggregates may exceed maxBuckets: there is at most one per (type, reason), a small fixed vocabulary.
-    if (!this.bump(this.junk.get(aggregateKey), now)) this.open(this.junk, aggregateKey, aggregate, now);
+    if (!this.bump(this.junk.get(aggregateKey), atMs)) this.open(this.junk, aggregateKey, aggregate, now, atMs);
   }
 
-  private recordOwned(input: Bucket['input'], now: number): void {
+  private recordOwned(input: Bucket['input'], now: number, atMs: number): void {
     const key = bucketKey(input);
-    if (this.bump(this.owned.get(key), now)) return;
+    if (this.bump(this.owned.get(key), atMs)) return;
     const budget = this.budgetOf(input.tenant, now);
     if (budget.events < this.maxEventsPerTenantPerWindow) {
       budget.events++;
-      this.openOwned(key, input, now);
+      this.openOwned(key, input, now, atMs);
       return;
     }
     // Over this tenant's budget: one aggregate per (type, reason, keyId) under the same tenant, with the key id
@@ -211,19 +239,19 @@ export class RefusalRecorder {
     const aggregate: Bucket['input'] = { ...rest, details: { ...input.details, aggregated: true, count: 1 } };
     const aggregateKey = bucketKey(aggregate);
     const existing = this.owned.get(aggregateKey);
-    if (this.bump(existing, now)) {
+    if (this.bump(existing, atMs)) {
       if (sourceIp !== undefined) noteSourceIp(existing!, sourceIp);
       return;
     }
-    const opened = this.openOwned(aggregateKey, aggregate, now, sourceIp);
+    const opened = this.openOwned(aggregateKey, aggregate, now, atMs, sourceIp);
     if (sourceIp !== undefined) noteSourceIp(opened, sourceIp);
   }
 
   /** Counts one more refusal into an open window; false when there is none. */
-  private bump(bucket: Bucket | undefined, now: number): boolean {
+  private bump(bucket: Bucket | undefined, atMs: number): boolean {
     if (!bucket) return false;
     bucket.count++;
-    bucket.lastMs = now;
+    bucket.lastMs = Math.max(bucket.lastMs, atMs);
     return true;
   }
 
@@ -239,7 +267,7 @@ export class RefusalRecorder {
   }
 
   /** Opens an owned window, first closing the oldest one early if memory is at its bound. */
-  private openOwned(key: string, input: Bucket['input'], now: number, firstSourceIp?: string): Bucket {
+  private openOwned(key: string, input: Bucket['input'], now: number, atMs: number, firstSourceIp?: string): Bucket {
     if (this.owned.size >= this.maxOwnedBuckets) {
       const [oldestKey, oldest] = this.owned.entries().next().value!;
       this.close(this.owned, oldestKey, oldest);
@@ -248,7 +276,7 @@ export class RefusalRecorder {
       firstSourceIp === undefined || input.details.aggregated !== true
         ? input
         : { ...input, details: { ...input.details, sourceIps: firstSourceIp, distinctSourceIps: 1 } };
-    return this.open(this.owned, key, withSample, now, input.details.aggregated === true);
+    return this.open(this.owned, key, withSample, now, atMs, input.details.aggregated === true);
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -257,36 +285,80 @@ export class RefusalRecorder {
     return promise;
   }
 
-  private open(buckets: Map<string, Bucket>, key: string, input: Bucket['input'], now: number, sampleIps = false): Bucket {
-    const written = this.track(
+  private open(buckets: Map<string, Bucket>, key: string, input: Bucket['input'], now: number, atMs: number, sampleIps = false): Bucket {
+    const bucket: Bucket = {
+      input,
+      openedMs: now,
+      count: 1,
+      lastMs: atMs,
+      writtenCount: 0,
+      written: Promise.resolve(undefined),
+      ...(sampleIps ? { sourceIps: new Set<string>() } : {}),
+    };
+    // The first refusal is on record at once: an isolated attempt is kept even if nothing else ever runs.
+    bucket.written = this.track(
       this.sink.record(input).then(
-        (event) => event,
+        (event) => {
+          bucket.writtenCount = Math.max(bucket.writtenCount, 1);
+          return event;
+        },
         (error: unknown) => {
+          this.failures++;
           this.log.error('audit write failed', { type: input.type, reason: input.reason, error: errorSummary(error) });
           return undefined;
         },
       ),
     );
-    const bucket: Bucket = { input, openedMs: now, count: 1, lastMs: now, written, ...(sampleIps ? { sourceIps: new Set<string>() } : {}) };
     buckets.set(key, bucket);
     return bucket;
   }
 
   private close(buckets: Map<string, Bucket>, key: string, bucket: Bucket): void {
     buckets.delete(key);
+    this.persist(bucket, true);
+  }
+
+  /**
+   * Writes the window's current count after whatever write of it is under way (one chain per window, so a later
+   * count is never overwritten by an earlier one). Closed windows whose write fails wait in `unsettled`.
+   */
+  private persist(bucket: Bucket, closed: boolean): void {
     const count = bucket.count;
     const details: Details = { ...bucket.input.details, ...ipDetails(bucket), count, lastAt: new Date(bucket.lastMs).toISOString() };
-    const final = bucket.written.then(async (event) => {
-      if (event && count === 1) return;
-      try {
-        // The first write failed: this one carries the whole burst instead.
-        if (!event) await this.sink.record({ ...bucket.input, details });
-        else if (!(await this.sink.updateDetails(event, details))) await this.sink.record({ ...bucket.input, details });
-      } catch (error) {
-        this.log.error('audit write failed', { type: bucket.input.type, reason: bucket.input.reason, count, error: errorSummary(error) });
-      }
-    });
-    void this.track(final);
+    if (closed) this.unsettle(bucket);
+    bucket.written = this.track(
+      bucket.written.then(async (event) => {
+        if (event && bucket.writtenCount >= count) {
+          if (closed) this.unsettled.delete(bucket);
+          return event;
+        }
+        try {
+          // No event yet (the first write failed): this one carries the whole burst instead.
+          let stored = event;
+          if (!stored || !(await this.sink.updateDetails(stored, details))) stored = await this.sink.record({ ...bucket.input, details });
+          bucket.writtenCount = Math.max(bucket.writtenCount, count);
+          if (closed) this.unsettled.delete(bucket);
+          return stored;
+        } catch (error) {
+          this.failures++;
+          this.log.error('audit write failed', { type: bucket.input.type, reason: bucket.input.reason, count, error: errorSummary(error) });
+          return event;
+        }
+      }),
+    );
+  }
+
+  private unsettle(bucket: Bucket): void {
+    this.unsettled.add(bucket);
+    if (this.unsettled.size > this.maxBuckets + this.maxOwnedBuckets) {
+      const oldest = this.unsettled.values().next().value!;
+      this.unsettled.delete(oldest);
+      this.log.error('audit write abandoned after repeated failures', { type: oldest.input.type, reason: oldest.input.reason, count: oldest.count });
+    }
+  }
+
+  private async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 }
 

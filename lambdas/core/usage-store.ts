@@ -10,6 +10,13 @@
  * lastUsedAt` if ours is newer) and, only when that condition fails, a second, unconditional `ADD requests` —
  * a failed conditional write changes nothing, so the count is never added twice.
  *
+ * Writers that may retry a batch (the bookkeeper: CloudWatch Logs redelivers a batch whose invocation failed) pass a
+ * batch id: the item keeps the ids of the last batches that touched it (`batches`, a string set of at most
+ * {@link USAGE_BATCH_IDS_HIGH} ids, trimmed to the newest {@link USAGE_BATCH_IDS_KEEP} by one extra write every so
+ * often), and both writes are conditional on the id being absent, so a batch is counted once per key however often it
+ * is retried — as long as fewer than {@link USAGE_BATCH_IDS_KEEP} other batches touched the key between the attempt
+ * and its retry. A batch id starts with its time in base-36 seconds, which orders the trim.
+ *
  * Reading is in pages ({@link UsageStore.page}): a tenant may have used any number of keys over time, and one
  * answer holding all of them could pass Lambda's 6 MB response limit (and read without end). A page token carries
  * only the last key id; the partition is rebuilt from the caller's tenant, as for items.
@@ -20,6 +27,19 @@ import { DependencyError, ValidationError } from './errors.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
 export const usagePk = (tenant: string): string => `USAGE#${tenant}`;
+
+/** Batch ids a usage item keeps after a trim, and the size that triggers one (see the file comment). */
+export const USAGE_BATCH_IDS_KEEP = 16;
+export const USAGE_BATCH_IDS_HIGH = 32;
+
+/** What {@link UsageStore.add} did: counted, or found the batch already counted (a retry). */
+export type UsageAddResult = 'added' | 'duplicate';
+
+const batchTime = (id: string): number => {
+  const dot = id.indexOf('.');
+  const seconds = parseInt(dot < 0 ? id : id.slice(0, dot), 36);
+  return Number.isFinite(seconds) ? seconds : 0;
+};
 export const usageSk = (keyId: string): string => `KEY#${keyId}`;
 
 export interface KeyUsage {
@@ -56,31 +76,54 @@ export class UsageStore {
     private readonly tableName: string,
   ) {}
 
-  /** Adds `count` requests of key `keyId` (of `tenant`); `lastUsedAt` (ISO) only ever moves forward. */
-  async add(keyId: string, tenant: string, count: number, lastUsedAt: string): Promise<void> {
+  /**
+   * Adds `count` requests of key `keyId` (of `tenant`); `lastUsedAt` (ISO) only ever moves forward. With `batchId`,
+   * a batch already counted for this key is not counted again ('duplicate').
+   */
+  async add(keyId: string, tenant: string, count: number, lastUsedAt: string, batchId?: string): Promise<UsageAddResult> {
     const Key = { pk: usagePk(tenant), sk: usageSk(keyId) };
+    const dedupe = batchId === undefined ? undefined : { values: { ':b': new Set([batchId]), ':id': batchId }, condition: 'NOT contains(batches, :id)' };
     try {
-      await this.doc.send(
+      const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key,
-          UpdateExpression: 'ADD requests :n SET lastUsedAt = :t, keyId = :k, tenant = :tenant, entity = :e',
-          ConditionExpression: 'attribute_not_exists(lastUsedAt) OR lastUsedAt < :t',
-          ExpressionAttributeValues: { ':n': count, ':t': lastUsedAt, ':k': keyId, ':tenant': tenant, ':e': 'usage' },
+          UpdateExpression: `ADD requests :n${dedupe ? ', batches :b' : ''} SET lastUsedAt = :t, keyId = :k, tenant = :tenant, entity = :e`,
+          ConditionExpression: `(attribute_not_exists(lastUsedAt) OR lastUsedAt < :t)${dedupe ? ` AND ${dedupe.condition}` : ''}`,
+          ExpressionAttributeValues: { ':n': count, ':t': lastUsedAt, ':k': keyId, ':tenant': tenant, ':e': 'usage', ...dedupe?.values },
+          ...(dedupe ? { ReturnValues: 'UPDATED_NEW' as const } : {}),
         }),
       );
-      return;
+      await this.trim(Key, out.Attributes?.batches);
+      return 'added';
     } catch (error) {
       if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw new DependencyError('usage-store', error);
     }
-    // Someone recorded a later use already: count ours, keep theirs.
+    // Someone recorded a later use already (or this batch was counted): count ours unless it was, keep theirs.
     try {
-      await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'ADD requests :n', ExpressionAttributeValues: { ':n': count } }),
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: `ADD requests :n${dedupe ? ', batches :b' : ''}`,
+          ...(dedupe ? { ConditionExpression: dedupe.condition, ReturnValues: 'UPDATED_NEW' as const } : {}),
+          ExpressionAttributeValues: { ':n': count, ...dedupe?.values },
+        }),
       );
+      await this.trim(Key, out.Attributes?.batches);
+      return 'added';
     } catch (error) {
+      if (dedupe && error instanceof Error && error.name === 'ConditionalCheckFailedException') return 'duplicate';
       throw new DependencyError('usage-store', error);
     }
+  }
+
+  /** Keeps the newest batch ids once the set has grown past the high mark (one write every few batches). */
+  private async trim(Key: Record<string, string>, batches: unknown): Promise<void> {
+    if (!(batches instanceof Set) || batches.size <= USAGE_BATCH_IDS_HIGH) return;
+    const ids = [...(batches as Set<string>)].sort((a, b) => batchTime(b) - batchTime(a) || (a < b ? 1 : a > b ? -1 : 0));
+    const old = new Set(ids.slice(USAGE_BATCH_IDS_KEEP));
+    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'DELETE batches :old', ExpressionAttributeValues: { ':old': old } }));
   }
 
   /**

@@ -6,6 +6,10 @@
  *   stored before the API takes traffic. A Delete does nothing (the items are harmless and tiny).
  * Any URI that fails makes the invocation fail (after the others were mirrored), so the failure shows up as a
  * Lambda error, an EventBridge retry, or a failed deployment naming the URI — never silently.
+ *
+ * Metrics per run and issuer (the JWKS URI's host): JwksFetches, JwksFetchFailures (0 or 1 per URI) and JwksCopyAge,
+ * the age of the stored copy after the run — about 0 after a success; after a failure, read from the table (one
+ * GetItem, only on that path), so an alarm sees a copy that stopped being refreshed.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
@@ -13,8 +17,11 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { createDocumentClient } from '../authorizer/wiring.js';
 import { ConfigError } from '../core/errors.js';
 import { BoundedJwksFetcher } from '../core/jwks-fetcher.js';
+import { readJwks } from '../core/jwks-store.js';
 import type { Log } from '../core/log.js';
 import { createLogger } from '../core/logger.js';
+import { createEmfMetrics, deploymentName, issuerValue, type MetricsSink } from '../core/metrics.js';
+import { METRIC_SERVICES } from '../core/metrics-catalog.js';
 import { readSettings } from '../core/settings.js';
 import { jwksUris, MIRROR_SETTINGS, mirrorJwks } from './mirror.js';
 
@@ -26,6 +33,8 @@ export interface MirrorHandlerOptions {
   readonly fetcher?: Fetcher;
   readonly now?: () => number;
   readonly log?: Log;
+  /** Default: EMF lines on stdout (service `gatehouse-jwks-mirror`), flushed once per invocation. */
+  readonly metrics?: MetricsSink;
 }
 
 export interface CustomResourceResult {
@@ -39,7 +48,9 @@ function isCustomResourceEvent(event: unknown): event is CloudFormationCustomRes
 
 export function createMirrorHandler(options: MirrorHandlerOptions = {}) {
   const logger = options.log ?? createLogger('gatehouse-jwks-mirror');
-  let ready: { uris: string[]; run: () => ReturnType<typeof mirrorJwks> } | undefined;
+  const metrics = options.metrics ?? createEmfMetrics({ service: METRIC_SERVICES.jwksMirror, deployment: deploymentName(options.env ?? process.env) });
+  const now = options.now ?? Date.now;
+  let ready: { uris: string[]; run: () => ReturnType<typeof mirrorJwks>; storedAt: (uri: string) => Promise<number | undefined> } | undefined;
 
   const init = () => {
     if (ready) return ready;
@@ -52,15 +63,44 @@ export function createMirrorHandler(options: MirrorHandlerOptions = {}) {
       fetcher: options.fetcher ?? new BoundedJwksFetcher(settings.jwksTimeoutMs),
       ...(options.now ? { now: options.now } : {}),
     };
-    ready = { uris, run: () => mirrorJwks(deps, uris) };
+    ready = {
+      uris,
+      run: () => mirrorJwks(deps, uris),
+      // Only after a failure: the copy the authorizer is left with. Unreadable → no age (the failure metric says enough).
+      storedAt: async (uri) => {
+        try {
+          const stored = await readJwks(deps.doc, deps.tableName, uri);
+          const at = stored ? Date.parse(stored.fetchedAt) : NaN;
+          return Number.isFinite(at) ? at : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    };
     return ready;
+  };
+
+  const measure = async (outcomes: Awaited<ReturnType<typeof mirrorJwks>>, storedAt: (uri: string) => Promise<number | undefined>, ranAt: number) => {
+    for (const outcome of outcomes) {
+      const issuer = { issuer: issuerValue(outcome.uri) };
+      metrics.add('JwksFetches', 1, issuer);
+      metrics.add('JwksFetchFailures', outcome.ok ? 0 : 1, issuer);
+      const at = outcome.ok ? ranAt : await storedAt(outcome.uri);
+      if (at !== undefined) metrics.add('JwksCopyAge', Math.max(0, (now() - at) / 1000), issuer);
+    }
   };
 
   return async (event: unknown): Promise<CustomResourceResult | { mirrored: number }> => {
     const custom = isCustomResourceEvent(event) ? event : undefined;
     if (custom?.RequestType === 'Delete') return { PhysicalResourceId: custom.PhysicalResourceId };
-    const { uris, run } = init();
+    const { uris, run, storedAt } = init();
+    const ranAt = now();
     const outcomes = await run();
+    try {
+      await measure(outcomes, storedAt, ranAt);
+    } finally {
+      metrics.flush();
+    }
     for (const outcome of outcomes) {
       if (outcome.ok) logger.info('JWKS mirrored', { uri: outcome.uri, keys: outcome.keys, stored: outcome.stored });
       else logger.error('JWKS refused or unreachable; the previous copy is kept', { uri: outcome.uri, error: outcome.error });

@@ -1,12 +1,23 @@
-/** Usage: the recorder's batching (injected clock, counting store), the store on real dynalite, and GET /v1/usage. */
+/** Usage: the bookkeeper's per-batch writes (counting writer, and the real table), the store on real dynalite, and GET /v1/usage. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../lambdas/api/services.js';
 import { createUsageHandler } from '../../lambdas/api/usage/operations.js';
-import { UsageRecorder, type UsageSink } from '../../lambdas/core/usage-recorder.js';
-import { decodeUsagePageToken, encodeUsagePageToken, UsageStore } from '../../lambdas/core/usage-store.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BookkeepingError, createBookkeeper, type UsageWriter } from '../../lambdas/bookkeeper/bookkeeper.js';
+import { usageLine } from '../../lambdas/core/bookkeeping-channel.js';
+import type { CountableAuditSink } from '../../lambdas/core/refusal-recorder.js';
+import {
+  decodeUsagePageToken,
+  encodeUsagePageToken,
+  USAGE_BATCH_IDS_HIGH,
+  USAGE_BATCH_IDS_KEEP,
+  UsageStore,
+  type UsageAddResult,
+} from '../../lambdas/core/usage-store.js';
 import { ALL_SCOPES } from '../../lambdas/routes.js';
 import type { Principal } from '../../lambdas/core/principal.js';
 import { apiEvent, bodyOf, lambdaContext, principal } from '../support/api-events.js';
+import { batchOf } from '../support/bookkeeping.js';
 import { captureLog } from '../support/capture-log.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { testServices } from '../support/services.js';
@@ -25,118 +36,124 @@ interface Write {
   tenant: string;
   count: number;
   lastUsedAt: string;
-  /** The clock when the write was made. */
-  writtenAt: number;
+  batchId?: string;
 }
 
-function countingStore(behaviour: (w: Write) => Promise<void> = () => Promise.resolve(), now: () => number = Date.now): UsageSink & { writes: Write[] } {
+/** A usage writer that records every ADD (and answers as the store would for a first write). */
+function countingWriter(behaviour: (w: Write) => Promise<UsageAddResult> = () => Promise.resolve('added')): UsageWriter & { writes: Write[] } {
   const writes: Write[] = [];
   return {
     writes,
-    add: (keyId, tenant, count, lastUsedAt) => {
-      const w = { keyId, tenant, count, lastUsedAt, writtenAt: now() };
+    add: (keyId, tenant, count, lastUsedAt, batchId) => {
+      const w = { keyId, tenant, count, lastUsedAt, ...(batchId === undefined ? {} : { batchId }) };
       writes.push(w);
       return behaviour(w);
     },
   };
 }
 
+/** Usage-only batches never touch the audit sink. */
+const failingAudit: CountableAuditSink = {
+  record: () => Promise.reject(new Error('no audit expected')),
+  updateDetails: () => Promise.reject(new Error('no audit expected')),
+};
+
 const total = (writes: Write[], keyId?: string) => writes.filter((w) => keyId === undefined || w.keyId === keyId).reduce((n, w) => n + w.count, 0);
+const at = (iso: string) => Date.parse(iso);
+const lines = (uses: [keyId: string, tenant: string, atMs: number][]) => uses.map(([k, t, ms]) => usageLine(k, t, ms)).join('');
 
-describe('UsageRecorder', () => {
-  it('writes a key at most once per interval, and the counts add up across flushes', async () => {
-    const clock = { t: 1_000_000 };
-    const store = countingStore(undefined, () => clock.t);
-    const recorder = new UsageRecorder({ store, log: captureLog(), now: () => clock.t, flushIntervalMs: 60_000 });
-
-    // 10 minutes of traffic, one request per second on key A, every third second on key B.
+describe('the bookkeeper: usage', () => {
+  it('writes one ADD per key per batch, and the counts add up across batches', async () => {
+    const usage = countingWriter();
+    const bookkeeper = createBookkeeper({ usage, audit: failingAudit, log: captureLog() });
     let sentA = 0;
     let sentB = 0;
-    for (let s = 0; s < 600; s++) {
-      recorder.record('keyAAAAAAAAA', 'tenant-a');
-      sentA++;
-      if (s % 3 === 0) {
-        recorder.record('keyBBBBBBBBB', 'tenant-b');
-        sentB++;
+    const base = at('2030-01-01T00:00:00.000Z');
+    for (let batch = 0; batch < 3; batch++) {
+      const uses: [string, string, number][] = [];
+      for (let s = 0; s < 60; s++) {
+        uses.push(['keyAAAAAAAAA', 'tenant-a', base + batch * 60_000 + s * 1000]);
+        sentA++;
+        if (s % 3 === 0) {
+          uses.push(['keyBBBBBBBBB', 'tenant-b', base + batch * 60_000 + s * 1000]);
+          sentB++;
+        }
       }
-      clock.t += 1000;
+      const before = usage.writes.length;
+      const outcome = await bookkeeper.handle(batchOf(lines(uses)));
+      expect(usage.writes.length - before).toBe(2); // one per key, whatever the batch holds
+      expect(outcome).toMatchObject({ usageLines: 80, usageKeys: 2, refusalLines: 0, ignoredLines: 0 });
+      // lastUsedAt is the batch's latest use of the key.
+      expect(usage.writes.at(-2)?.lastUsedAt ?? '').toMatch(/^2030-01-01T00:0\d:5\d\.000Z$/);
     }
-    const flushTimes = (keyId: string) => store.writes.filter((w) => w.keyId === keyId).map((w) => w.writtenAt);
-    for (const keyId of ['keyAAAAAAAAA', 'keyBBBBBBBBB']) {
-      const times = flushTimes(keyId);
-      expect(times.length).toBe(10); // the first use at once, then every 60 s of the 600 s
-      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(60_000);
-    }
-    // lastUsedAt is the latest counted request of the batch.
-    const lastA = store.writes.filter((w) => w.keyId === 'keyAAAAAAAAA').at(-1)!;
-    expect(Date.parse(lastA.lastUsedAt)).toBe(lastA.writtenAt);
-    expect(store.writes.every((w) => w.tenant === (w.keyId === 'keyAAAAAAAAA' ? 'tenant-a' : 'tenant-b'))).toBe(true);
-
-    await recorder.flushAll();
-    expect(total(store.writes, 'keyAAAAAAAAA')).toBe(sentA);
-    expect(total(store.writes, 'keyBBBBBBBBB')).toBe(sentB);
-    expect(recorder.pendingRequests).toBe(0);
+    expect(total(usage.writes, 'keyAAAAAAAAA')).toBe(sentA);
+    expect(total(usage.writes, 'keyBBBBBBBBB')).toBe(sentB);
+    expect(usage.writes.every((w) => w.tenant === (w.keyId === 'keyAAAAAAAAA' ? 'tenant-a' : 'tenant-b'))).toBe(true);
+    expect(new Set(usage.writes.map((w) => w.batchId)).size).toBe(3);
   });
 
-  it('writes a key that went quiet once the interval passes, on any later activity', () => {
-    const clock = { t: 0 };
-    const store = countingStore();
-    const recorder = new UsageRecorder({ store, log: captureLog(), now: () => clock.t, flushIntervalMs: 60_000 });
-    recorder.record('quietkey0001', 't'); // written at once (first use)
-    recorder.record('quietkey0001', 't');
-    recorder.record('quietkey0001', 't'); // two pending
-    expect(store.writes).toHaveLength(1);
-    clock.t += 61_000;
-    recorder.sweep(); // the authorizer handler calls this on every invocation
-    expect(store.writes).toHaveLength(2);
-    expect(store.writes[1]).toMatchObject({ keyId: 'quietkey0001', count: 2 });
-  });
-
-  it('never makes the caller wait for the store', () => {
-    const store = countingStore(() => new Promise<void>(() => undefined)); // never settles
-    const recorder = new UsageRecorder({ store, log: captureLog() });
-    const started = performance.now();
-    for (let i = 0; i < 1000; i++) recorder.record(`k${String(i % 10).padStart(11, '0')}`, 't');
-    expect(performance.now() - started).toBeLessThan(500);
-    expect(store.writes).toHaveLength(10);
-  });
-
-  it('never throws into the caller when the store fails, logs, and writes the counts later', async () => {
-    const clock = { t: 0 };
-    let failing = true;
-    const store = countingStore(() => (failing ? Promise.reject(new Error('dynamo down')) : Promise.resolve()));
-    const throwingStore: UsageSink = {
-      add: (...args) => {
-        if (failing && args[2] > 100) throw new Error('synchronous failure');
-        return store.add(...args);
-      },
+  it('a failed write fails the batch; the retried batch is counted exactly once per key (real table)', async () => {
+    const store = new UsageStore(dynamo.doc, dynamo.tableName);
+    let failB = true;
+    const usage: UsageWriter = {
+      add: (keyId, tenant, count, lastUsedAt, batchId) =>
+        keyId === 'retrykeyB001' && failB ? Promise.reject(new Error('throttled')) : store.add(keyId, tenant, count, lastUsedAt, batchId),
     };
     const log = captureLog();
-    const recorder = new UsageRecorder({ store: throwingStore, log, now: () => clock.t, flushIntervalMs: 1000 });
-    for (let i = 0; i < 500; i++) {
-      expect(() => recorder.record('failkey00001', 't')).not.toThrow();
-      clock.t += 10;
-    }
-    await recorder.flushAll();
-    expect(log.lines.some((l) => l.level === 'error' && l.message === 'usage flush failed')).toBe(true);
-    expect(recorder.pendingRequests).toBe(500); // nothing lost
-    failing = false;
-    await recorder.flushAll();
-    const succeeded = store.writes.slice(-1)[0]!;
-    expect(succeeded.count).toBe(500);
-    expect(recorder.pendingRequests).toBe(0);
+    const bookkeeper = createBookkeeper({ usage, audit: failingAudit, log });
+    const batch = batchOf(
+      lines([
+        ['retrykeyA001', 'retry-t', at('2030-03-03T00:00:01.000Z')],
+        ['retrykeyA001', 'retry-t', at('2030-03-03T00:00:02.000Z')],
+        ['retrykeyB001', 'retry-t', at('2030-03-03T00:00:03.000Z')],
+      ]),
+    );
+    await expect(bookkeeper.handle(batch)).rejects.toBeInstanceOf(BookkeepingError);
+    expect(log.lines.some((l) => l.level === 'error' && l.message === 'usage write failed')).toBe(true);
+    failB = false;
+    // CloudWatch Logs redelivers the same batch, to this container or another one: exact either way.
+    const retried = await bookkeeper.handle(batch);
+    expect(retried).toMatchObject({ usageKeys: 2, duplicateKeys: 1 });
+    expect(await createBookkeeper({ usage: store, audit: failingAudit, log }).handle(batch)).toMatchObject({ duplicateKeys: 2 });
+    expect(await store.listForTenant('retry-t')).toEqual([
+      { keyId: 'retrykeyA001', requests: 2, lastUsedAt: '2030-03-03T00:00:02.000Z' },
+      { keyId: 'retrykeyB001', requests: 1, lastUsedAt: '2030-03-03T00:00:03.000Z' },
+    ]);
   });
 
-  it('bounds memory: past maxKeys the least recently used key is written and dropped', async () => {
-    const store = countingStore();
-    const recorder = new UsageRecorder({ store, log: captureLog(), maxKeys: 5, now: () => 0 });
-    for (let i = 0; i < 20; i++) {
-      recorder.record(`evict${String(i).padStart(7, '0')}`, 't');
-      recorder.record(`evict${String(i).padStart(7, '0')}`, 't');
+  it('ignores lines that are not well-formed bookkeeping lines, without logging their content', async () => {
+    const usage = countingWriter();
+    const log = captureLog();
+    const bookkeeper = createBookkeeper({ usage, audit: failingAudit, log });
+    const forged = [
+      '{"gatehouseRecord":"usage","keyId":"not-a-key-id!","tenant":"t","at":1}',
+      '{"gatehouseRecord":"usage","keyId":"junkkey00001","tenant":"","at":1}',
+      '{"gatehouseRecord":"usage","keyId":"junkkey00001","tenant":"t","at":"yesterday"}',
+      `{"gatehouseRecord":"usage","keyId":"junkkey00001","tenant":"${'x'.repeat(300)}","at":1}`,
+      '{"gatehouseRecord":"refusal","reason":"unknown"}',
+      '{"gatehouseRecord":"usage","keyId":"junkkey00001","tenant":"t","at":1',
+    ];
+    const batch = { source: 'g/s', lines: forged.map((message, i) => ({ id: String(i), timestamp: 1, message })) };
+    expect(await bookkeeper.handle(batch)).toMatchObject({ usageLines: 0, refusalLines: 0, ignoredLines: forged.length });
+    expect(usage.writes).toEqual([]);
+    expect(log.text()).not.toContain('junkkey00001');
+  });
+});
+
+describe('UsageStore batch ids', () => {
+  it('keeps the set of batch ids bounded, and still knows the recent ones', async () => {
+    const store = new UsageStore(dynamo.doc, dynamo.tableName);
+    const id = (i: number) => `${(1_900_000_000 + i).toString(36)}.batch${String(i).padStart(4, '0')}`;
+    for (let i = 0; i < 3 * USAGE_BATCH_IDS_HIGH; i++) expect(await store.add('trimkey00001', 'trim-t', 1, '2030-04-04T00:00:00.000Z', id(i))).toBe('added');
+    const item = await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: { pk: 'USAGE#trim-t', sk: 'KEY#trimkey00001' } }));
+    const kept = item.Item?.batches as Set<string>;
+    expect(kept.size).toBeLessThanOrEqual(USAGE_BATCH_IDS_HIGH);
+    expect(kept.size).toBeGreaterThanOrEqual(USAGE_BATCH_IDS_KEEP);
+    // The newest ids are kept: a retry of the latest batches is recognised.
+    for (let i = 3 * USAGE_BATCH_IDS_HIGH - USAGE_BATCH_IDS_KEEP; i < 3 * USAGE_BATCH_IDS_HIGH; i++) {
+      expect(await store.add('trimkey00001', 'trim-t', 1, '2030-04-04T00:00:00.000Z', id(i))).toBe('duplicate');
     }
-    await recorder.flushAll();
-    expect(total(store.writes)).toBe(40);
-    expect(recorder.pendingRequests).toBe(0);
+    expect((await store.listForTenant('trim-t'))[0]?.requests).toBe(3 * USAGE_BATCH_IDS_HIGH);
   });
 });
 
@@ -162,11 +179,13 @@ describe('GET /v1/usage', () => {
   };
 
   beforeAll(async () => {
-    const recorder = new UsageRecorder({ store: services.usage, log: captureLog(), now: () => Date.parse('2030-02-02T02:02:02.000Z') });
-    for (let i = 0; i < 7; i++) recorder.record('routekeyA001', 'route-a');
-    for (let i = 0; i < 3; i++) recorder.record('routekeyA002', 'route-a');
-    for (let i = 0; i < 4; i++) recorder.record('routekeyB001', 'route-b');
-    await recorder.flushAll();
+    const when = Date.parse('2030-02-02T02:02:02.000Z');
+    const uses: [string, string, number][] = [
+      ...Array.from({ length: 7 }, (): [string, string, number] => ['routekeyA001', 'route-a', when]),
+      ...Array.from({ length: 3 }, (): [string, string, number] => ['routekeyA002', 'route-a', when]),
+      ...Array.from({ length: 4 }, (): [string, string, number] => ['routekeyB001', 'route-b', when]),
+    ];
+    await createBookkeeper({ usage: services.usage, audit: failingAudit, log: captureLog() }).handle(batchOf(lines(uses)));
   });
 
   it("answers the caller's tenant's keys only", async () => {

@@ -48,7 +48,8 @@ describe('GatehouseNetwork', () => {
     template.resourceCountIs('AWS::EC2::FlowLog', 0);
     for (const endpoint of Object.values(resourcesOf(template, 'AWS::EC2::VPCEndpoint'))) expect(json(props(endpoint).VpcId)).toContain('TeamVpc');
     expect(network.functionNetwork.subnets).toEqual({ subnetType: SubnetType.PRIVATE_ISOLATED });
-    expect([...network.services!].sort()).toEqual(['dynamodb', 'logs', 'secretsmanager', 'xray']);
+    // No CloudWatch Logs endpoint since issue 13 (nothing calls the Logs API from the VPC).
+    expect([...network.services!].sort()).toEqual(['dynamodb', 'secretsmanager', 'xray']);
   });
 
   it('with createEndpoints false: uses the given security group as it is, and knows no services to check', () => {

@@ -103,8 +103,8 @@ describe('a handler group gets exactly what it declares', () => {
     expect(s3[0]!.VpcEndpointType).toBe('Gateway');
     expect(json(s3[0]!.PolicyDocument)).toContain('aws:ResourceAccount');
     expect(json(s3[0]!.PolicyDocument)).toContain('aws:PrincipalAccount');
-    // The base set (DynamoDB, Secrets Manager, Logs, X-Ray) plus S3; no interface endpoint for S3.
-    expect(endpoints).toHaveLength(5);
+    // The base set (DynamoDB, Secrets Manager, X-Ray; no Logs since issue 13) plus S3; no interface endpoint for S3.
+    expect(endpoints).toHaveLength(4);
     const egress = Object.values(resourcesOf(network, 'AWS::EC2::SecurityGroupEgress')).map(props);
     expect(egress).toHaveLength(3);
     for (const rule of egress) expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });

@@ -9,6 +9,7 @@ import { AUTHORIZER_SETTINGS } from '../../lambdas/authorizer/wiring.js';
 import { PROBLEM_CONTENT_TYPE } from '../../lambdas/core/errors.js';
 import { GATEWAY_RESPONSES, WAF_RATE_LIMITED, gatewayResponseBody } from '../../lambdas/core/gateway-responses.js';
 import { JWKS_SOURCE_ENV } from '../../lambdas/core/jwks-store.js';
+import { DEPLOYMENT_ENV } from '../../lambdas/core/metrics-catalog.js';
 import { SETTINGS } from '../../lambdas/core/settings.js';
 import { createTableInput, GSI1, TTL_ATTRIBUTE } from '../../lambdas/core/table.js';
 import { ALL_SCOPES, ROUTES } from '../../lambdas/routes.js';
@@ -16,6 +17,7 @@ import { AUTHORIZER_TABLE_ACTIONS } from '../../infra/api-stack.js';
 import { DEFAULT_CLI_CALLBACK_URL } from '../../infra/config.js';
 import { FUNCTION_DESCRIPTION_PREFIX } from '../../infra/function.js';
 import { RESOURCE_SERVER_ID } from '../../infra/identity-stack.js';
+import { FREE_FORM_BODY_RULES } from '../../infra/constructs/waf.js';
 import { WAF_REQUEST_ID } from '../../infra/waf-stack.js';
 import { resourcesOf, STACK_KEYS, synthGatehouse, type StackKey, type SynthResult } from './synth.js';
 import { actionsOf, grantsOf, json, logicalId, props, resourcePaths, statementsOfRole, type Props } from './template.js';
@@ -51,13 +53,13 @@ describe('network: isolated subnets, no route out', () => {
     }
   });
 
-  it('has a DynamoDB gateway endpoint on the isolated route tables and Secrets Manager, Logs and X-Ray interface endpoints', () => {
+  it('has a DynamoDB gateway endpoint on the isolated route tables and Secrets Manager and X-Ray interface endpoints (no Logs: issue 13)', () => {
     const endpoints = Object.values(resourcesOf(t.network, 'AWS::EC2::VPCEndpoint')).map(props);
     const byService = (suffix: string) => endpoints.find((e) => json(e.ServiceName).includes(`.${suffix}"`));
     const dynamo = byService('dynamodb');
     expect(dynamo?.VpcEndpointType).toBe('Gateway');
     expect((dynamo?.RouteTableIds as unknown[]).length).toBe(2);
-    for (const service of ['secretsmanager', 'logs', 'xray']) {
+    for (const service of ['secretsmanager', 'xray']) {
       const endpoint = byService(service);
       expect(endpoint, service).toBeDefined();
       expect(endpoint!.VpcEndpointType).toBe('Interface');
@@ -65,7 +67,7 @@ describe('network: isolated subnets, no route out', () => {
       // Only principals of this account may use the endpoint.
       expect(json(endpoint!.PolicyDocument)).toContain('aws:PrincipalAccount');
     }
-    expect(endpoints).toHaveLength(4);
+    expect(endpoints).toHaveLength(3);
   });
 
   it('records all traffic in flow logs', () => {
@@ -96,12 +98,12 @@ describe('network: isolated subnets, no route out', () => {
 
 describe('functions: no internet egress', () => {
   const isolatedSubnetOutputs = () =>
-    Object.entries(t.network.toJSON().Outputs as Record<string, { Value: { Ref?: string } }>)
+    Object.entries(t.network.toJSON().Outputs as Record<string, { Value: { Ref?: string }; Export?: { Name: string } }>)
       .filter(([, o]) => {
         const subnet = resourcesOf(t.network, 'AWS::EC2::Subnet')[o.Value.Ref ?? ''];
         return subnet !== undefined && json(props(subnet).Tags).includes('"Isolated"');
       })
-      .map(([name]) => name);
+      .map(([, o]) => o.Export!.Name);
 
   it('puts every Gatehouse function but the JWKS mirror in the isolated subnets behind the functions security group', () => {
     const outputs = isolatedSubnetOutputs();
@@ -114,13 +116,14 @@ describe('functions: no internet egress', () => {
         if (!description.startsWith(FUNCTION_DESCRIPTION_PREFIX) || description.startsWith(`${FUNCTION_DESCRIPTION_PREFIX} JWKS mirror`)) continue;
         const vpc = p.VpcConfig as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] } | undefined;
         expect(vpc, `${key}/${id} must be in the VPC`).toBeDefined();
-        expect(vpc!.SubnetIds.map((s) => (s as { 'Fn::GetStackOutput': { OutputName: string } })['Fn::GetStackOutput'].OutputName).sort()).toEqual([...outputs].sort());
+        // Strong references (issue 13): the subnets are the network stack's exports.
+        expect(vpc!.SubnetIds.map((s) => (s as { 'Fn::ImportValue': string })['Fn::ImportValue']).sort()).toEqual([...outputs].sort());
         expect(json(vpc!.SecurityGroupIds)).toContain('FunctionSecurityGroup');
         inVpc++;
       }
     }
-    // bootstrap + authorizer + one per handler group
-    expect(inVpc).toBe(2 + new Set(ROUTES.map((r) => r.handler)).size);
+    // bootstrap + authorizer + one per handler group (+ the bookkeeper, issue 13)
+    expect(inVpc).toBe(2 + new Set(ROUTES.map((r) => r.handler)).size + (synth.stacks.api.gatehouse.bookkeeper ? 1 : 0));
   });
 
   it('leaves outside the VPC only the JWKS mirror and CDK framework functions', () => {
@@ -152,7 +155,7 @@ describe('functions: no internet egress', () => {
         count++;
       }
     }
-    expect(count).toBe(3 + new Set(ROUTES.map((r) => r.handler)).size);
+    expect(count).toBe(3 + new Set(ROUTES.map((r) => r.handler)).size + (synth.stacks.api.gatehouse.bookkeeper ? 1 : 0));
   });
 
   it('gives no Gatehouse function an AWS managed policy', () => {
@@ -165,7 +168,7 @@ describe('functions: no internet egress', () => {
 });
 
 describe('data', () => {
-  it('creates the one table from lambdas/core/table.ts, encrypted, with PITR, deletion protection, TTL and RETAIN', () => {
+  it('creates the one table from lambdas/core/table.ts, encrypted, with PITR, deletion protection, TTL and RETAIN (except on a failed create)', () => {
     const [, table] = only(resourcesOf(t.data, 'AWS::DynamoDB::Table'));
     const expected = createTableInput('x');
     const p = props(table);
@@ -178,7 +181,7 @@ describe('data', () => {
     expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(p.DeletionProtectionEnabled).toBe(true);
     expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
-    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(table.UpdateReplacePolicy).toBe('Retain');
   });
 
@@ -191,7 +194,7 @@ describe('data', () => {
     expect(generate.PasswordLength).toBeGreaterThanOrEqual(32);
     expect(props(admin).GenerateSecretString).toBeUndefined();
     expect(props(admin).SecretString).toBeUndefined();
-    for (const [, s] of secrets) expect([s.DeletionPolicy, s.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    for (const [, s] of secrets) expect([s.DeletionPolicy, s.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
   });
 
   it('creates the bootstrap admin key with a custom resource whose function gets the table, pepper and secret', () => {
@@ -202,7 +205,7 @@ describe('data', () => {
     const fn = resourcesOf(t.data, 'AWS::Lambda::Function')[fnId]!;
     const env = (props(fn).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(env).sort()).toEqual(
-      ['GATEHOUSE_ADMIN_KEY_SECRET_ID', SETTINGS.keyEnvironment.env, SETTINGS.pepperRefreshSeconds.env, SETTINGS.pepperSecretId.env, SETTINGS.tableName.env].sort(),
+      ['GATEHOUSE_ADMIN_KEY_SECRET_ID', DEPLOYMENT_ENV, SETTINGS.keyEnvironment.env, SETTINGS.pepperRefreshSeconds.env, SETTINGS.pepperSecretId.env, SETTINGS.tableName.env].sort(),
     );
     expect(env.GATEHOUSE_ADMIN_KEY_SECRET_ID).toEqual({ Ref: expect.stringMatching(/^AdminKey/) });
     const roleId = logicalId(bootstrap.role.node.defaultChild);
@@ -239,7 +242,7 @@ describe('identity', () => {
     expect(p.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
     expect(p.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
     expect(p.DeletionProtection).toBe('ACTIVE');
-    expect(pool.DeletionPolicy).toBe('Retain');
+    expect(pool.DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   it('has managed login v2 with a branding style for the people client', () => {
@@ -280,15 +283,15 @@ describe('identity', () => {
     expect(json(scopes)).not.toContain('openid');
   });
 
-  it('runs the JWKS mirror outside the VPC, every 5 minutes and once at deploy, allowed to write JWKS items only', () => {
+  it('runs the JWKS mirror outside the VPC, every 5 minutes and once at deploy, allowed to write (and read back) JWKS items only', () => {
     const mirror = synth.stacks.identity.identity.jwksMirror;
     const fn = props(resourcesOf(t.identity, 'AWS::Lambda::Function')[logicalId(mirror.fn.node.defaultChild)]!);
     expect(fn.VpcConfig).toBeUndefined();
     const env = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(env).sort()).toEqual([SETTINGS.cognito.env, SETTINGS.jwksTimeoutMs.env, SETTINGS.oidcIssuers.env, SETTINGS.tableName.env].sort());
+    expect(Object.keys(env).sort()).toEqual([DEPLOYMENT_ENV, SETTINGS.cognito.env, SETTINGS.jwksTimeoutMs.env, SETTINGS.oidcIssuers.env, SETTINGS.tableName.env].sort());
     const statements = statementsOfRole(t.identity, logicalId(mirror.role.node.defaultChild));
     const data = statements.filter((s) => json(s.Action).includes('dynamodb'));
-    expect(data).toEqual([expect.objectContaining({ Action: 'dynamodb:PutItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['JWKS#*'] } } })]);
+    expect(data).toEqual([expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['JWKS#*'] } } })]);
     expect(json(statements)).not.toContain('secretsmanager');
     t.identity.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
     only(resourcesOf(t.identity, 'Custom::GatehouseJwksMirror'));
@@ -346,7 +349,7 @@ describe('WAF', () => {
     expect(JSON.parse(body.Content)).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
   });
 
-  it('applies the AWS managed groups with SizeRestrictions_BODY and HostingProviderIPList counted, not blocked', () => {
+  it('applies the AWS managed groups with SizeRestrictions_BODY, NoUserAgent_HEADER, the body rules (issue 13) and HostingProviderIPList counted, not blocked', () => {
     const managed: Record<string, Props> = {};
     for (const r of rules()) {
       const group = (r.Statement as Props).ManagedRuleGroupStatement as Props | undefined;
@@ -356,7 +359,10 @@ describe('WAF', () => {
       ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesAnonymousIpList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'].sort(),
     );
     const overrides = (name: string) => ((managed[name]!.Statement as Props).ManagedRuleGroupStatement as Props).RuleActionOverrides;
-    expect(overrides('AWSManagedRulesCommonRuleSet')).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+    // The body rules still block outside the free-form routes (waf-payloads.test.ts).
+    expect(overrides('AWSManagedRulesCommonRuleSet')).toEqual(
+      ['SizeRestrictions_BODY', 'NoUserAgent_HEADER', ...FREE_FORM_BODY_RULES].map((name) => ({ Name: name, ActionToUse: { Count: {} } })),
+    );
     expect(overrides('AWSManagedRulesAnonymousIpList')).toEqual([{ Name: 'HostingProviderIPList', ActionToUse: { Count: {} } }]);
     for (const r of Object.values(managed)) expect(r.OverrideAction).toEqual({ None: {} });
   });
@@ -365,7 +371,8 @@ describe('WAF', () => {
     const logging = props(only(resourcesOf(t.waf, 'AWS::WAFv2::LoggingConfiguration'))[1]);
     expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'x-api-key' } }]);
     const [groupId, group] = only(resourcesOf(t.waf, 'AWS::Logs::LogGroup'));
-    expect(String(props(group).LogGroupName)).toMatch(/^aws-waf-logs-/);
+    // aws-waf-logs-<prefix>-<web ACL id>: never the same name twice (issue 13).
+    expect(props(group).LogGroupName).toEqual({ 'Fn::Join': ['', ['aws-waf-logs-gatehouse-', { 'Fn::GetAtt': [expect.stringMatching(/^WebAcl/), 'Id'] }]] });
     expect(json(logging.LogDestinationConfigs)).toContain(`":log-group:",{"Ref":"${groupId}"}]`);
   });
 
@@ -459,7 +466,7 @@ describe('API', () => {
   });
 
   it('grants each handler group exactly what its code uses, and the authorizer Get/Put/Update plus the pepper', () => {
-    const tableArnOutput = /PublishOutputFnGetAttTable[A-Za-z0-9]*Arn/;
+    const tableArnOutput = /"Fn::ImportValue":"GatehouseData:ExportsOutputFnGetAttTable[A-Za-z0-9]*Arn/;
     const check = (roleConstruct: unknown, table: readonly string[], index: readonly string[], pepper: boolean) => {
       const grants = grantsOf(statementsOfRole(t.api, logicalId(roleConstruct)));
       const dynamo = grants.filter((g) => g.action.startsWith('dynamodb:'));
@@ -471,7 +478,7 @@ describe('API', () => {
       for (const g of onIndex) expect(g.resource).toContain(`/index/${GSI1.name}"`);
       const secrets = grants.filter((g) => g.action.startsWith('secretsmanager:'));
       expect(secrets.map((g) => g.action)).toEqual(pepper ? ['secretsmanager:GetSecretValue'] : []);
-      for (const g of secrets) expect(g.resource).toContain('PublishOutputRefPepper');
+      for (const g of secrets) expect(g.resource).toContain('GatehouseData:ExportsOutputRefPepper');
       // Nothing is granted on '*' but the ENI and X-Ray actions, and nothing else exists but the function's own logs.
       for (const g of grants.filter((x) => x.resource === '"*"')) expect(g.action).toMatch(/^(ec2:(Create|Describe|Delete|Assign|Unassign)[A-Za-z]*|xray:Put[A-Za-z]*)$/);
       for (const g of grants.filter((x) => !/^(dynamodb|secretsmanager|ec2|xray):/.test(x.action))) {
@@ -495,7 +502,7 @@ describe('API', () => {
       (props(resourcesOf(t.api, 'AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]!).Environment as { Variables: Record<string, unknown> }).Variables;
     const authorizer = env(synth.stacks.api.authorizerFunction.fn);
     const expectedNames = AUTHORIZER_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env);
-    expect(Object.keys(authorizer).sort()).toEqual([...new Set([...expectedNames, JWKS_SOURCE_ENV])].sort());
+    expect(Object.keys(authorizer).sort()).toEqual([...new Set([...expectedNames, JWKS_SOURCE_ENV, DEPLOYMENT_ENV])].sort());
     expect(authorizer[JWKS_SOURCE_ENV]).toBe('store');
     expect(authorizer[SETTINGS.keyEnvironment.env]).toBe('live');
     expect(authorizer[SETTINGS.authMode.env]).toBe('enforce');
@@ -505,7 +512,7 @@ describe('API', () => {
     expect(cognito).toMatch(/PeopleClient[\s\S]*MachineClient/);
     for (const name of new Set(ROUTES.map((r) => r.handler))) {
       const handlerEnv = env(synth.stacks.api.handlers[name]!.fn);
-      expect(Object.keys(handlerEnv).sort()).toEqual(API_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env).sort());
+      expect(Object.keys(handlerEnv).sort()).toEqual([...API_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env), DEPLOYMENT_ENV].sort());
     }
   });
 

@@ -10,7 +10,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { REPO_ROOT } from '../../infra/function.js';
-import { buildGatehouse, type GatehouseStacks } from '../../infra/gatehouse.js';
+import { buildGatehouse, type BuildGatehouseOptions, type GatehouseStacks } from '../../infra/gatehouse.js';
 import { loadAppGroups } from '../../infra/groups.js';
 
 export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
@@ -18,9 +18,12 @@ export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.js
 /** Gatehouse's own handler groups (every group lambdas/routes.ts names). */
 export const GATEHOUSE_GROUPS = await loadAppGroups();
 
+/** Options of buildGatehouse besides the groups. */
+export type BuildOptions = Omit<BuildGatehouseOptions, 'groups'>;
+
 /** buildGatehouse with Gatehouse's own groups. */
-export function buildDefault(app: App): GatehouseStacks {
-  return buildGatehouse(app, { groups: GATEHOUSE_GROUPS });
+export function buildDefault(app: App, options: BuildOptions = {}): GatehouseStacks {
+  return buildGatehouse(app, { groups: GATEHOUSE_GROUPS, ...options });
 }
 
 export function createApp(overrides: Record<string, unknown> = {}): App {
@@ -37,9 +40,9 @@ export interface SynthResult {
   readonly templates: Record<StackKey, Template>;
 }
 
-export function synthGatehouse(overrides: Record<string, unknown> = {}): SynthResult {
+export function synthGatehouse(overrides: Record<string, unknown> = {}, options: BuildOptions = {}): SynthResult {
   const app = createApp(overrides);
-  const stacks = buildDefault(app);
+  const stacks = buildDefault(app, options);
   const assembly = app.synth();
   const templates = Object.fromEntries(
     STACK_KEYS.map((key) => [key, Template.fromJSON(assembly.getStackByName(stacks[key].stackName).template as Record<string, unknown>)]),

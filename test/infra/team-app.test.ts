@@ -20,6 +20,7 @@ import { API_DEFINITION_ENV, decodeApiDefinition } from '../../lambdas/core/api-
 import { OPENAPI_DOCUMENT_ENV } from '../../lambdas/api/openapi/operations.js';
 import { inflateRawSync } from 'node:zlib';
 import { GATEHOUSE_CREDENTIAL_HEADERS } from '../../lambdas/core/principal-headers.js';
+import { DEPLOYMENT_ENV } from '../../lambdas/core/metrics-catalog.js';
 import {
   defineApp,
   Gatehouse,
@@ -184,7 +185,8 @@ describe('functions', () => {
     expect(target.entry).toBe(join(FIXTURES, 'forecasts.ts'));
     const fn = fnProps(target.fn);
     expect(fn).toMatchObject({ Handler: 'index.forecast', MemorySize: 256, Timeout: 5, Runtime: 'nodejs24.x', Architectures: ['arm64'] });
-    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toEqual({ FORECAST_PROVIDER: 'met' });
+    // Its own environment, plus the deployment's name for metrics (issue 13).
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toEqual({ FORECAST_PROVIDER: 'met', [DEPLOYMENT_ENV]: 'Weather' });
     expect(fn.VpcConfig).toBeDefined();
     const grants = roleGrants(target.role);
     expect(grants.filter((g) => !/^(logs|ec2|xray):/.test(g.action))).toEqual([

@@ -1,6 +1,7 @@
 /** Services for handler tests: real dynalite, a static pepper, and output captured from the real Powertools logger. */
 import { vi } from 'vitest';
 import { createServices, type ApiSettings, type Services } from '../../lambdas/api/services.js';
+import { NO_METRICS, type MetricsSink } from '../../lambdas/core/metrics.js';
 import { StaticPepperSource } from '../../lambdas/core/pepper.js';
 import { readSettings } from '../../lambdas/core/settings.js';
 import { API_SETTINGS } from '../../lambdas/api/services.js';
@@ -22,10 +23,12 @@ export function testSettings(overrides: Partial<ApiSettings> = {}, dynamo?: Test
   };
 }
 
-export function testServices(dynamo: TestDynamo, options: { settings?: Partial<ApiSettings>; now?: () => number } = {}): Services {
+/** Metrics go nowhere unless a test passes a sink (the EMF lines would otherwise mix into captured output). */
+export function testServices(dynamo: TestDynamo, options: { settings?: Partial<ApiSettings>; now?: () => number; metrics?: MetricsSink } = {}): Services {
   return createServices(testSettings(options.settings, dynamo), 'gatehouse-test', {
     doc: dynamo.doc,
     pepperSource: new StaticPepperSource(TEST_PEPPER),
+    metrics: options.metrics ?? NO_METRICS,
     ...(options.now ? { now: options.now } : {}),
   });
 }

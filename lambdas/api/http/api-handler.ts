@@ -1,7 +1,8 @@
 /**
  * The one middleware stack every handler Lambda uses, built once per route group:
- *   Powertools logger (request-id correlation, redaction) → security headers → CORS (allow-list) →
- *   error handler (every failure becomes the RFC 9457 envelope) → dispatch by method + resource.
+ *   request metrics (Requests {route, status}, flushed once per invocation) → Powertools logger (request-id
+ *   correlation, redaction) → security headers → CORS (allow-list) → error handler (every failure becomes the
+ *   RFC 9457 envelope) → dispatch by method + resource.
  * Operations are plain async functions of a parsed request; they never build envelopes or headers themselves.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -14,6 +15,7 @@ import type { z } from 'zod';
 import { allowedOrigin, CORS_EXPOSE_HEADERS } from '../../core/cors.js';
 import { AuthenticationError, GatehouseError, NotFoundError, PermissionError, PROBLEM_CONTENT_TYPE, problemFromError } from '../../core/errors.js';
 import type { Api, Route } from '../../core/api-definition.js';
+import { NO_METRICS, statusClassOf, UNMATCHED_ROUTE, type MetricsSink } from '../../core/metrics.js';
 import { principalFromContext, type Principal } from '../../core/principal.js';
 import type { ScopeCatalog } from '../../core/scopes.js';
 import { parseJsonBody, validate } from './body.js';
@@ -35,6 +37,8 @@ export interface ApiHandlerOptions {
   readonly maxBodyBytes: number;
   /** The deployment's API: the group's routes come from it (under whatever base path it mounts them). */
   readonly api: Api;
+  /** Where each request is counted (default: nowhere); flushed at the end of every invocation. */
+  readonly metrics?: MetricsSink;
 }
 
 export const operationKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -78,6 +82,23 @@ function errorEnvelope(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIG
         body: JSON.stringify(problem.body),
       };
     },
+  };
+}
+
+/**
+ * Counts every request once, by route and status class, after the error handler has made the response, and
+ * flushes the metrics at the end of the invocation. `route` is a route key of the deployment's table, or
+ * `unmatched`: never the raw path, so the dimension stays as small as the route table.
+ */
+function requestMetrics(metrics: MetricsSink, routeKeys: ReadonlySet<string>): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const count = (event: APIGatewayProxyEvent | undefined, status: number): void => {
+    const key = `${event?.httpMethod} ${event?.resource}`;
+    metrics.add('Requests', 1, { route: routeKeys.has(key) ? key : UNMATCHED_ROUTE, status: statusClassOf(status) });
+    metrics.flush();
+  };
+  return {
+    after: (request) => count(request.event, request.response?.statusCode ?? 500),
+    onError: (request) => count(request.event, request.response?.statusCode ?? 500),
   };
 }
 
@@ -145,6 +166,7 @@ export function createApiHandler(group: string, operations: Operations, options:
   };
 
   const stack = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(requestMetrics(options.metrics ?? NO_METRICS, new Set(byKey.keys())))
     .use(injectLambdaContext(options.logger, { correlationIdPath: 'requestContext.requestId' }))
     .use(httpSecurityHeaders({ strictTransportSecurity: { maxAge: 63072000, includeSubDomains: true, preload: false } }));
   if (options.corsOrigins.length > 0) {
