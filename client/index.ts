@@ -35,5 +35,6 @@ export {
   type OidcClientConfig,
   type TokenSet,
 } from './oidc.js';
+export { parsePastedRedirect, type PastedCode } from './pasted-redirect.js';
 export * from './operations.js';
 export { findRoute, ROUTES } from './routes.js';

@@ -41,6 +41,10 @@ export type VerifyInput = z.input<typeof verifyBody>;
 export type VerifyResult = z.output<typeof verifyView>;
 /** The OpenAPI 3.1 document: not modelled further here. */
 export type OpenApiDocument = Record<string, unknown>;
+/** The browser console's page (HTML): a page for people, here so that every route has its operation. */
+export type ConsolePage = string;
+/** A console file: `config.json` as JSON, the others (script, stylesheet, icon) as text. */
+export type ConsoleAsset = string | Record<string, unknown>;
 
 interface Shape {
   body?: unknown;
@@ -72,6 +76,8 @@ export const OPERATIONS = {
   'PUT /v1/items/{itemId}': op<{ body: ReplaceItemInput; response: Item }>(),
   'DELETE /v1/items/{itemId}': op<{ response: undefined }>(),
   'POST /v1/verify': op<{ body: VerifyInput; response: VerifyResult }>(),
+  'GET /console': op<{ response: ConsolePage }>(),
+  'GET /console/{asset}': op<{ response: ConsoleAsset }>(),
 } as const;
 
 export type OperationKey = keyof typeof OPERATIONS;

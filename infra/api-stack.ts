@@ -43,6 +43,12 @@ export class ApiStack extends Stack {
     const { config, app, groups, network, data, identity, webAclArn, handlerEntries, bookkeeperEntry } = props;
     this.gatehouse = new GatehouseApi(this, 'Default', { config, app, groups, network, data, identity, webAclArn, handlerEntries, bookkeeperEntry });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Gatehouse API base URL (routes start with /health, /v1/…)' });
+    if (this.gatehouse.consoleUrl !== undefined) {
+      new CfnOutput(this, 'ConsoleUrl', { value: this.gatehouse.consoleUrl, description: 'The browser console: sign in with a user of the pool (admins or users group)' });
+    }
+    if (this.gatehouse.consoleClient) {
+      new CfnOutput(this, 'ConsoleClientId', { value: this.gatehouse.consoleClient.userPoolClientId, description: "The console's public app client (authorization code + PKCE)" });
+    }
     this.monitoring = new GatehouseMonitoring(this, 'Monitoring', {
       config,
       functions: [...this.gatehouse.functions.map((f) => f.fn), ...(props.monitoring?.functions ?? [])],

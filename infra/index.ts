@@ -17,7 +17,7 @@ export type { AppDefinition, GatehouseApp, GatehouseMount, HttpTarget, LambdaTar
 export type { Api, ApiDefinition, AuthKind, HttpMethod, Route } from '../lambdas/core/api-definition.js';
 export type { Scope, ScopeDefinition } from '../lambdas/core/scopes.js';
 export { ADMIN_GROUP } from '../lambdas/core/scopes.js';
-export type { AccessStatement, HandlerAccess, HandlerGroup, TableAction } from '../lambdas/api/group.js';
+export type { AccessStatement, BundleContext, DeploymentValues, HandlerAccess, HandlerGroup, TableAction } from '../lambdas/api/group.js';
 export { PRINCIPAL_HEADERS } from '../lambdas/core/principal-headers.js';
 
 // Configuration.
@@ -38,9 +38,12 @@ export {
   JWKS_MIRROR_PERIOD,
   JWKS_MIRROR_RETRIES,
   JWKS_MIRROR_MAX_EVENT_AGE,
+  cognitoSettingOf,
+  type CognitoTokenIssuer,
   type GatehouseIdentityProps,
   type TokenIssuers,
 } from './constructs/identity.js';
+export { GatehouseConsoleSignIn, type GatehouseConsoleSignInProps } from './constructs/console.js';
 export {
   GatehouseWaf,
   MANAGED_RULE_GROUPS,
@@ -55,6 +58,7 @@ export {
   BOOKKEEPER_ENTRY,
   BOOKKEEPER_TABLE_ACTIONS,
   OPENAPI_GROUP,
+  CONSOLE_GROUP,
   type GatehouseApiProps,
   type GatehouseDataResources,
 } from './constructs/api.js';

@@ -35,8 +35,8 @@ export type { Scope, ScopeCatalog, ScopeDefinition } from './core/scopes.js';
 export { GATEHOUSE_API } from './routes.js';
 
 // Handler groups (the template path: a folder `lambdas/api/<name>/` in a Gatehouse checkout).
-export { defineHandlerGroup } from './api/group.js';
-export type { AccessStatement, HandlerAccess, HandlerGroup, TableAction } from './api/group.js';
+export { bundleValues, defineHandlerGroup } from './api/group.js';
+export type { AccessStatement, BundleContext, DeploymentValues, HandlerAccess, HandlerGroup, TableAction } from './api/group.js';
 
 // How the principal reaches an HTTP target (header → authorizer context key).
 export { PRINCIPAL_HEADERS } from './core/principal-headers.js';

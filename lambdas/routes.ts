@@ -45,6 +45,10 @@ export const ROUTES: readonly GatehouseRoute[] = [
   { method: 'PUT', path: '/v1/items/{itemId}', handler: 'items', auth: 'token', scope: 'items:write', summary: 'Replace an item' },
   { method: 'DELETE', path: '/v1/items/{itemId}', handler: 'items', auth: 'token', scope: 'items:write', summary: 'Delete an item' },
   { method: 'POST', path: '/v1/verify', handler: 'verify', auth: 'iam', summary: 'Verify an API key (for other services)' },
+  // The browser console (lambdas/api/console/): public, like the page of a hosted login; everything it does goes
+  // through the routes above with the person's own token.
+  { method: 'GET', path: '/console', handler: 'console', auth: 'public', summary: 'The browser console: sign in, manage API keys, see usage and the audit trail' },
+  { method: 'GET', path: '/console/{asset}', handler: 'console', auth: 'public', summary: "The console's configuration (config.json) and its script, stylesheet and icon" },
 ];
 
 /** Gatehouse's own API, checked when this module loads (a bad table fails every test and every cold start). */

@@ -54,6 +54,9 @@ export function banner(stack: LocalStack): string {
         : '  Gatehouse      its own routes are not mounted (add `gatehouse: { basePath }` to the app)',
     );
   }
+  if (stack.consoleUrl !== undefined) {
+    lines.push(`  console        ${stack.consoleUrl}  (in a browser: sign in as ${config.oidc.users.map((u) => u.username).join(' or ')})`);
+  }
   lines.push(
     `  admin key      ${config.adminKey}`,
     `  OIDC issuer    ${config.oidc.issuer}`,

@@ -20,9 +20,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
-import type { HandlerGroup } from '../lambdas/api/group.js';
-import { groupDocs, loadHandlerGroups } from '../lambdas/api/groups.js';
-import { buildOpenApiDocument } from '../lambdas/api/openapi/document.js';
+import { CONSOLE_GROUP, consolePathOf } from '../lambdas/api/console/config.js';
+import { CONSOLE_SIGN_IN_ENV, type ConsoleSignIn } from '../lambdas/api/console/sign-in.js';
+import { bundleValues, type DeploymentValues, type HandlerGroup } from '../lambdas/api/group.js';
+import { loadHandlerGroups } from '../lambdas/api/groups.js';
 import { API_SETTINGS, createServices, type ApiSettings, type Services } from '../lambdas/api/services.js';
 import { GATEHOUSE_APP, type GatehouseApp } from '../lambdas/app.js';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer.js';
@@ -115,12 +116,16 @@ export interface LocalStackOptions {
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Also print every EMF document the functions write, one line each on stdout (`npm start -- --metrics`). */
   readonly printMetrics?: boolean;
+  /** Lifetime of the local OIDC provider's access and ID tokens (default 3600; tests shorten it to see refreshes). */
+  readonly accessTokenTtlSeconds?: number;
 }
 
 export interface LocalStack {
   /** What it serves. */
   readonly app: GatehouseApp;
   readonly apiUrl: string;
+  /** The browser console's URL, when the app serves it. */
+  readonly consoleUrl?: string;
   /** What was written to local.json. */
   readonly config: LocalConfig;
   readonly stateDir: string;
@@ -239,7 +244,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const groups = await loadHandlerGroups(api, { ...(options.groups ? { groups: options.groups } : {}), targets: Object.keys(app.targets) });
   const targets = await loadTargets(app.targets, options.baseDir ?? process.cwd());
   warnings.push(...targets.warnings);
-  const openApiDocument = buildOpenApiDocument(api, { docs: groupDocs(groups), title: app.title });
+  // What CDK would bundle into each group's function (its bundle hook: the OpenAPI document, the console's files).
+  const bundles = new Map([...groups].map(([name, group]) => [name, bundleValues(group, { api, groups, title: app.title })]));
+  const consolePath = groups.has(CONSOLE_GROUP) ? consolePathOf(api) : undefined;
   await ensureStateDir(stateDir);
   const tableName = settings.tableName ?? DEFAULT_TABLE_NAME;
   const iamKey = previous?.iam ?? generateIamKey();
@@ -272,6 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiPort = await listen(server, port, host);
     cleanups.push(() => closeServer(server));
     const apiUrl = `http://${urlHost(host)}:${apiPort}`;
+    const consoleUrl = consolePath === undefined ? undefined : `${apiUrl}${consolePath}`;
 
     // --- DynamoDB (dynalite) and the OIDC provider, side by side ------------------------------------------
     const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(persist ? { path: join(stateDir, DYNAMODB_DIR) } : {}) });
@@ -287,6 +295,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       signingKey,
       // The resource server offers every scope the app declares; the machine client may ask for any of them.
       scopes: [...api.scopes.all],
+      // The console's own client, as in AWS: its page is its redirect and sign-out URI, by either loopback name.
+      ...(consoleUrl === undefined
+        ? {}
+        : {
+            consoleClient: {
+              ...(previous?.consoleClient ? { clientId: previous.consoleClient.clientId } : {}),
+              redirectUris: [...new Set([consoleUrl, `http://127.0.0.1:${apiPort}${consolePath}`])],
+            },
+          }),
+      ...(options.accessTokenTtlSeconds === undefined ? {} : { accessTokenTtlSeconds: options.accessTokenTtlSeconds }),
     };
     const [dynamoPort, oidc] = await Promise.all([
       listen(dynamoServer, 0, '127.0.0.1').then((p) => {
@@ -345,7 +363,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           issuer: oidc.issuer,
           jwksUri: oidc.jwksUri,
           audience: null,
-          clientIds: [oidc.machineClient.clientId, oidc.loginClient.clientId],
+          clientIds: [oidc.machineClient.clientId, oidc.loginClient.clientId, ...(oidc.consoleClient ? [oidc.consoleClient.clientId] : [])],
           tokenUse: 'access',
           scopePrefix: `${oidc.resourceServerId}/`,
         },
@@ -377,13 +395,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const servicesFor = (name: string): Services => {
       const logger = createLogger(`gatehouse-${name}`);
       logger.setLogLevel(logLevel);
-      return createServices(apiSettings, `gatehouse-${name}`, { api, openApiDocument, doc, pepperSource, logger, metrics: metricsFor(`gatehouse-${name}`) });
+      return createServices(apiSettings, `gatehouse-${name}`, { api, doc, pepperSource, logger, metrics: metricsFor(`gatehouse-${name}`) });
     };
+    // What the console function's environment holds in AWS: how its page signs people in (here, at the local provider).
+    const consoleSignIn: ConsoleSignIn | undefined = oidc.consoleClient && {
+      kind: 'oidc',
+      authorizationEndpoint: oidc.authorizationEndpoint,
+      tokenEndpoint: oidc.tokenEndpoint,
+      logoutEndpoint: oidc.endSessionEndpoint,
+      clientId: oidc.consoleClient.clientId,
+      scopes: ['openid', ...api.scopes.forGroups(api.scopes.groups).map((s) => `${oidc.resourceServerId}/${s}`)],
+    };
+    const valuesFor = (name: string): DeploymentValues => ({
+      ...bundles.get(name),
+      ...(name === CONSOLE_GROUP && consoleSignIn ? { [CONSOLE_SIGN_IN_ENV]: JSON.stringify(consoleSignIn) } : {}),
+    });
     const intercept = options.intercept;
     const intercepted = (name: string, real: LambdaFunction<APIGatewayProxyEvent>): LambdaFunction<APIGatewayProxyEvent> =>
       intercept?.handler ? (event, context) => intercept.handler!(name, event, context, () => real(event, context)) : real;
     const handlers: Record<string, LambdaFunction<APIGatewayProxyEvent>> = {};
-    for (const [name, group] of groups) handlers[name] = intercepted(name, group.create(servicesFor(name)));
+    for (const [name, group] of groups) handlers[name] = intercepted(name, group.create(servicesFor(name), valuesFor(name)));
     for (const [name, fn] of Object.entries(targets.functions)) handlers[name] = intercepted(name, fn);
 
     // --- The bootstrap admin key (kept across restarts with --persist) --------------------------------------
@@ -448,6 +479,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         users: oidc.users.map(({ username, password, groups, sub }) => ({ username, password, groups: [...groups], sub })),
         machineClient: { clientId: oidc.machineClient.clientId, clientSecret: oidc.machineClient.clientSecret },
         loginClient: { clientId: oidc.loginClient.clientId },
+        ...(oidc.consoleClient ? { consoleClient: { clientId: oidc.consoleClient.clientId } } : {}),
         iam: iamKey,
         oidcPort: Number(new URL(oidc.issuer).port),
       };
@@ -462,6 +494,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       app,
       apiUrl,
+      ...(consoleUrl === undefined ? {} : { consoleUrl }),
       config,
       stateDir,
       configPath,

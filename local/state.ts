@@ -39,6 +39,8 @@ const persistedState = z.object({
   users: z.array(z.object({ username: z.string().min(1), password: z.string().min(1), groups: z.array(z.string()), sub: z.string().min(1) })).min(1),
   machineClient: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }),
   loginClient: z.object({ clientId: z.string().min(1) }),
+  /** The console's client (absent in state written before the console existed: a new one is made). */
+  consoleClient: z.object({ clientId: z.string().min(1) }).optional(),
   iam: z.object({ accessKeyId: z.string().min(16), secretAccessKey: z.string().min(32), userId: z.string().min(1) }),
   /** The OIDC provider's port, reused when free so the issuer (and tokens issued before) stay valid. */
   oidcPort: z.number().int().min(1).max(65535).optional(),

@@ -7,9 +7,12 @@
  * - the team's targets: a function per Lambda target, an HTTP proxy integration per route of an HTTP target (the
  *   principal in `X-Gatehouse-*` headers), or the integration the team passes in `integrations`;
  * - a method for every route: the authorizer on token routes, IAM on iam routes, none on public ones;
- * - CORS preflight (when origins are configured), the gateway responses, and the WAF association.
- * Every Gatehouse function carries the deployment's declaration in its code (esbuild define), the openapi function
- * also the OpenAPI document.
+ * - CORS preflight (when origins are configured), the gateway responses, and the WAF association;
+ * - when the app serves the browser console and the identity has a managed-login domain: the console's own app client
+ *   on the user pool (constructs/console.ts says why there and not on the people client), whose tokens the authorizer
+ *   accepts too.
+ * Every Gatehouse function carries the deployment's declaration in its code (esbuild define), and each handler group
+ * what its bundle hook builds (lambdas/api/group.ts: the OpenAPI document, the console's files).
  *
  * Authorizer identity sources and cache — the trade-off:
  * A credential arrives in `Authorization` *or* `X-API-Key`. With API Gateway's authorizer cache on, every identity
@@ -23,12 +26,13 @@
  * on every container, and no cached policy can outlive a key.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import {
   AuthorizationType,
   LambdaIntegration,
   RequestAuthorizer,
   type CfnAuthorizer,
+  type CfnStage,
   type GatewayResponse,
   type Integration,
   type IResource,
@@ -46,9 +50,12 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import type { HandlerGroup } from '../../lambdas/api/group.js';
-import { groupDocs, groupEntryFile } from '../../lambdas/api/groups.js';
-import { buildOpenApiDocument } from '../../lambdas/api/openapi/document.js';
+import type { UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { CONSOLE_GROUP, consolePathOf } from '../../lambdas/api/console/config.js';
+import { CONSOLE_SIGN_IN_ENV } from '../../lambdas/api/console/sign-in.js';
+import { bundleValues, type BundleContext, type DeploymentValues, type HandlerGroup } from '../../lambdas/api/group.js';
+import { groupEntryFile } from '../../lambdas/api/groups.js';
+import { decodeOpenApiDocument, OPENAPI_DOCUMENT_ENV } from '../../lambdas/api/openapi/operations.js';
 import { API_SETTINGS } from '../../lambdas/api/services.js';
 import { GATEHOUSE_APP, type GatehouseApp, type LambdaTarget } from '../../lambdas/app.js';
 import { AUTHORIZER_SETTINGS } from '../../lambdas/authorizer/wiring.js';
@@ -58,7 +65,7 @@ import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cor
 import { NO_SCOPES } from '../../lambdas/core/settings.js';
 import { JWKS_SOURCE_ENV, JWKS_SOURCE_STORE } from '../../lambdas/core/jwks-store.js';
 import { accessStatements, tableActions } from '../access.js';
-import { apiDefinitionDefine, openApiDocumentDefine } from '../bundle.js';
+import { apiDefinitionDefine, bundleValuesDefine } from '../bundle.js';
 import { anonymousScopesFor, retention, type GatehouseConfig } from '../config.js';
 import { GatehouseFunction, resolveEntry, type FunctionNetwork, type GatehouseBundling } from '../function.js';
 import { settingsEnvironment } from '../function-env.js';
@@ -66,7 +73,8 @@ import { acknowledge } from '../nag.js';
 import { defaultConfig } from './defaults.js';
 import { addGatewayResponses } from './gateway-responses.js';
 import { httpTargetIntegration, methodPathParameters } from './http-target.js';
-import type { TokenIssuers } from './identity.js';
+import { GatehouseConsoleSignIn } from './console.js';
+import { cognitoSettingOf, type TokenIssuers } from './identity.js';
 import { createGatehouseRestApi } from './rest-api.js';
 
 /** The authorizer: key lookup (GetItem), JWKS lookup (GetItem), usage counters (UpdateItem), audit events and mode tracking (PutItem, UpdateItem). */
@@ -74,6 +82,9 @@ export const AUTHORIZER_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem'] as 
 
 /** The handler group that serves the OpenAPI document (its function also carries the document). */
 export const OPENAPI_GROUP = 'openapi';
+
+/** The handler group that serves the browser console (its function carries the console's files). */
+export { CONSOLE_GROUP };
 
 /**
  * The bookkeeper (lambdas/bookkeeper/definition.ts): reads the authorizer's bookkeeping log lines through a
@@ -155,8 +166,14 @@ export class GatehouseApi extends Construct {
   /** Every route's method, by route key (`GET /v1/keys`). */
   readonly methods: Readonly<Record<string, Method>>;
   readonly gatewayResponses: readonly GatewayResponse[];
-  /** The OpenAPI document bundled into the openapi function. */
-  readonly openApiDocument: Record<string, unknown>;
+  /** The OpenAPI document bundled into the openapi function (when the app serves it). */
+  readonly openApiDocument?: Record<string, unknown>;
+  /** Each handler group's bundle values (its bundle hook), by group name: what its function carries in its code. */
+  readonly bundles: Readonly<Record<string, DeploymentValues>>;
+  /** The browser console's URL, when the app serves it on a REST API whose stage Gatehouse can see. */
+  readonly consoleUrl?: string;
+  /** The console's app client on the user pool, when the identity has a managed-login domain to sign in through. */
+  readonly consoleClient?: UserPoolClient;
   /** Access and execution log groups of a REST API Gatehouse created. */
   readonly accessLogs?: LogGroup;
   readonly executionLogs?: LogGroup;
@@ -178,6 +195,32 @@ export class GatehouseApi extends Construct {
     const routesOf = (handler: string) => app.api.routes.filter((r) => r.handler === handler);
     const describeRoutes = (handler: string) => routesOf(handler).map(routeKeyOf).join(', ');
 
+    // --- REST API --------------------------------------------------------------------------------------------------
+    if (props.existingRestApi) {
+      this.restApi = props.existingRestApi;
+    } else {
+      const created = createGatehouseRestApi(this, config, props.restApiProps);
+      this.restApi = created.restApi;
+      this.accessLogs = created.accessLogs;
+      this.executionLogs = created.executionLogs;
+    }
+
+    // --- The console's sign-in: its own app client, registered with the console's URL -----------------------------
+    const consolePath = groups.has(CONSOLE_GROUP) ? consolePathOf(app.api) : undefined;
+    this.consoleUrl = consolePath === undefined ? undefined : this.stageUrlForPath(consolePath);
+    const cognito = props.identity.cognito;
+    let consoleSignIn: GatehouseConsoleSignIn | undefined;
+    if (this.consoleUrl !== undefined && cognito?.domain) {
+      consoleSignIn = new GatehouseConsoleSignIn(this, 'ConsoleSignIn', {
+        issuer: { ...cognito, domain: cognito.domain },
+        scopes: app.api.scopes.forGroups(app.api.scopes.groups),
+        consoleUrl: this.consoleUrl,
+      });
+      this.consoleClient = consoleSignIn.client;
+    }
+    // The authorizer accepts the console client's tokens too (the same pool, the same scopes and groups).
+    const cognitoSetting = consoleSignIn && cognito ? cognitoSettingOf(this, cognito, [consoleSignIn.client.userPoolClientId]) : props.identity.cognitoSetting;
+
     // --- Functions -------------------------------------------------------------------------------------------------
     this.authorizerFunction = new GatehouseFunction(this, 'Authorizer', {
       entry: 'lambdas/authorizer/handler',
@@ -193,7 +236,7 @@ export class GatehouseApi extends Construct {
         ...settingsEnvironment(AUTHORIZER_SETTINGS, config, {
           tableName: data.table.tableName,
           pepperSecretId: data.pepper.secretArn,
-          cognito: props.identity.cognitoSetting,
+          cognito: cognitoSetting,
           oidcIssuers: props.identity.oidcIssuersSetting,
           // Explicit, so the template says what anonymous callers hold (the bundled catalog would give the same default).
           // An empty list is written `none`: an empty variable would read as unset, i.e. the declared default.
@@ -206,25 +249,33 @@ export class GatehouseApi extends Construct {
     this.authorizerFunction.role.addToPolicy(new PolicyStatement({ actions: tableActions(AUTHORIZER_TABLE_ACTIONS), resources: [data.table.tableArn] }));
     this.authorizerFunction.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.pepper.secretArn] }));
 
-    this.openApiDocument = buildOpenApiDocument(app.api, { docs: groupDocs(groups), title: app.title });
+    const bundleContext: BundleContext = { api: app.api, groups, title: app.title };
+    const bundles: Record<string, DeploymentValues> = {};
     const handlers: Record<string, GatehouseFunction> = {};
     for (const [name, group] of groups) {
       const entry = props.handlerEntries?.[name] ?? groupEntryFile(name);
       if (!entry) throw new Error(`Handler group ${name} has no entry file: create lambdas/api/${name}/index.ts or pass handlerEntries`);
+      bundles[name] = bundleValues(group, bundleContext);
       const fn = new GatehouseFunction(this, `Handler-${name}`, {
         entry,
         description: `handler: ${describeRoutes(name)}`,
         network: placement(group.access, network, `Handler group ${name}`),
         logRetention,
-        define: name === OPENAPI_GROUP ? { ...define, ...openApiDocumentDefine(this.openApiDocument) } : define,
+        define: { ...define, ...bundleValuesDefine(bundles[name]) },
         deployment,
         ...props.bundling,
-        environment: settingsEnvironment(API_SETTINGS, config, { tableName: data.table.tableName, pepperSecretId: data.pepper.secretArn }),
+        environment: {
+          ...settingsEnvironment(API_SETTINGS, config, { tableName: data.table.tableName, pepperSecretId: data.pepper.secretArn }),
+          ...(name === CONSOLE_GROUP && consoleSignIn ? { [CONSOLE_SIGN_IN_ENV]: consoleSignIn.setting } : {}),
+        },
       });
       for (const statement of accessStatements(group.access, `Handler group ${name}`, data)) fn.role.addToPolicy(statement);
       handlers[name] = fn;
     }
     this.handlers = handlers;
+    this.bundles = bundles;
+    const openApi = bundles[OPENAPI_GROUP]?.[OPENAPI_DOCUMENT_ENV];
+    if (openApi !== undefined) this.openApiDocument = decodeOpenApiDocument(openApi);
 
     const targetFunctions: Record<string, GatehouseFunction> = {};
     for (const [name, target] of Object.entries(app.targets)) {
@@ -266,16 +317,6 @@ export class GatehouseApi extends Construct {
         destination: new LambdaDestination(this.bookkeeper.fn),
         filterPattern: FilterPattern.literal(BOOKKEEPER.filterPattern),
       });
-    }
-
-    // --- REST API --------------------------------------------------------------------------------------------------
-    if (props.existingRestApi) {
-      this.restApi = props.existingRestApi;
-    } else {
-      const created = createGatehouseRestApi(this, config, props.restApiProps);
-      this.restApi = created.restApi;
-      this.accessLogs = created.accessLogs;
-      this.executionLogs = created.executionLogs;
     }
 
     this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
@@ -356,6 +397,19 @@ export class GatehouseApi extends Construct {
   /** Every function this construct created: the authorizer, the handlers, the targets, the bookkeeper. */
   get functions(): GatehouseFunction[] {
     return [this.authorizerFunction, ...Object.values(this.handlers), ...Object.values(this.targetFunctions), ...(this.bookkeeper ? [this.bookkeeper] : [])];
+  }
+
+  /**
+   * The URL of `path` on the deployment stage, from the REST API's id and the stage's NAME as written in its
+   * template — not the stage's Ref: the console's client is registered with this URL and the console function
+   * reads the client's id, and the stage depends (through the deployment and the methods) on that function.
+   */
+  private stageUrlForPath(path: string): string | undefined {
+    const stage = this.stage;
+    if (!stage) return undefined;
+    const declared = (stage.node.defaultChild as CfnStage | undefined)?.stageName;
+    const stack = Stack.of(this);
+    return `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${declared ?? stage.stageName}${path}`;
   }
 
   /** The REST API's deployment stage, when it has one Gatehouse can see (not on an imported REST API). */

@@ -62,12 +62,41 @@ export const JWKS_MIRROR_PERIOD = Duration.minutes(5);
 export const JWKS_MIRROR_RETRIES = 2;
 export const JWKS_MIRROR_MAX_EVENT_AGE = Duration.minutes(4);
 
+/** The Cognito user pool whose access tokens the authorizer accepts, and what a further app client needs to join it. */
+export interface CognitoTokenIssuer {
+  readonly userPool: IUserPool;
+  /** The app clients whose access tokens are accepted. */
+  readonly clientIds: readonly string[];
+  /** The resource server whose scopes are Gatehouse's (`<id>/<scope>`). */
+  readonly resourceServerId: string;
+  /** The resource server, when Gatehouse created it (a client asking for its scopes must be created after it). */
+  readonly resourceServer?: UserPoolResourceServer;
+  /** The managed-login domain, when Gatehouse created the pool: the console's sign-in goes through it. */
+  readonly domain?: UserPoolDomain;
+}
+
 /** Who issues the tokens the authorizer accepts, as its settings (GATEHOUSE_COGNITO, GATEHOUSE_OIDC_ISSUERS). */
 export interface TokenIssuers {
   /** GATEHOUSE_COGNITO: JSON with the pool id, client ids, token use and resource server (deploy-time tokens). */
   readonly cognitoSetting: string;
   /** GATEHOUSE_OIDC_ISSUERS: the JSON array of further OIDC issuers. */
   readonly oidcIssuersSetting: string;
+  /**
+   * The pool behind `cognitoSetting`. With it (and its domain), GatehouseApi registers the console's own app client on
+   * the pool and accepts its tokens too. @default none: the console has no sign-in
+   */
+  readonly cognito?: CognitoTokenIssuer;
+}
+
+/** GATEHOUSE_COGNITO for `issuer`, accepting the tokens of `extraClientIds` too; a JSON string made in `scope`'s stack. */
+export function cognitoSettingOf(scope: Construct, issuer: CognitoTokenIssuer, extraClientIds: readonly string[] = []): string {
+  return Stack.of(scope).toJsonString({
+    userPoolId: issuer.userPool.userPoolId,
+    clientIds: [...issuer.clientIds, ...extraClientIds],
+    tokenUse: 'access',
+    // Only `<this id>/<scope>` counts as a Gatehouse scope: another resource server's `x/keys:write` does not.
+    resourceServerId: issuer.resourceServerId,
+  });
 }
 
 export interface GatehouseIdentityProps {
@@ -105,6 +134,7 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
   readonly domain?: UserPoolDomain;
   readonly cognitoSetting: string;
   readonly oidcIssuersSetting: string;
+  readonly cognito: CognitoTokenIssuer;
   readonly jwksMirror: GatehouseFunction;
   readonly jwksMirrorSchedule: Rule;
   /** Scheduled runs (and deliveries) that failed every retry: encrypted, TLS only, kept 14 days. */
@@ -238,13 +268,14 @@ export class GatehouseIdentity extends Construct implements TokenIssuers {
     }
     this.groups = groups;
 
-    this.cognitoSetting = Stack.of(this).toJsonString({
-      userPoolId: this.userPool.userPoolId,
+    this.cognito = {
+      userPool: this.userPool,
       clientIds,
-      tokenUse: 'access',
-      // Only `<this id>/<scope>` counts as a Gatehouse scope: another resource server's `x/keys:write` does not.
       resourceServerId,
-    });
+      ...(this.resourceServer ? { resourceServer: this.resourceServer } : {}),
+      ...(this.domain ? { domain: this.domain } : {}),
+    };
+    this.cognitoSetting = cognitoSettingOf(this, this.cognito);
 
     // The JWKS mirror (see the file comment). Outside the VPC by design; its only data permission is writing JWKS items.
     const logRetention = retention(infra.logRetentionDays);

@@ -50,8 +50,6 @@ export interface Services {
   readonly usage: UsageStore;
   readonly items: ItemStore;
   readonly now: () => number;
-  /** The deployment's OpenAPI document where it was built in this process (local stack, tests); in AWS it is bundled. */
-  readonly openApiDocument?: Record<string, unknown>;
 }
 
 export interface ServiceOverrides {
@@ -62,7 +60,6 @@ export interface ServiceOverrides {
   readonly logger?: Logger;
   readonly metrics?: MetricsSink;
   readonly now?: () => number;
-  readonly openApiDocument?: Record<string, unknown>;
 }
 
 export function createServices(settings: ApiSettings, serviceName: string, overrides: ServiceOverrides = {}): Services {
@@ -88,7 +85,6 @@ export function createServices(settings: ApiSettings, serviceName: string, overr
     usage: new UsageStore(doc, tableName),
     items: new ItemStore(doc, tableName),
     now,
-    ...(overrides.openApiDocument ? { openApiDocument: overrides.openApiDocument } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import type {
 } from 'oidc-provider';
 import type * as OidcModule from 'oidc-provider';
 
-import { errorPage } from './html.js';
+import { errorPage, logoutPage, signedOutPage } from './html.js';
 import { createMemoryAdapter } from './memory-adapter.js';
 import type { ResolvedUser, Settings } from './settings.js';
 
@@ -34,7 +34,10 @@ function isLoopbackHttp(uri: string): boolean {
 }
 
 export function buildConfiguration(settings: Settings, lib: typeof OidcModule): Configuration {
-  const { machineClient, loginClient, resourceIndicator } = settings;
+  const { machineClient, loginClient, consoleClient, resourceIndicator } = settings;
+  const personClients = new Set([loginClient.clientId, ...(consoleClient ? [consoleClient.clientId] : [])]);
+  // The console calls the token endpoint from its page: the origins of its own URLs, for its client only.
+  const consoleOrigins = new Set((consoleClient?.redirectUris ?? []).map((uri) => new URL(uri).origin));
   const usersBySub = new Map(settings.users.map((user) => [user.sub, user]));
   // People's access tokens carry `openid` in `scope` next to the resource-server scopes, as Cognito's do.
   const loginScopes = [...settings.scopes, 'openid'].join(' ');
@@ -93,7 +96,22 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
         // "native" makes oidc-provider ignore the port of loopback http redirect URIs (RFC 8252 §7.3).
         application_type: loginClient.redirectUris.every(isLoopbackHttp) ? 'native' : 'web',
       },
+      ...(consoleClient
+        ? [
+            {
+              client_id: consoleClient.clientId,
+              token_endpoint_auth_method: 'none' as const,
+              grant_types: ['authorization_code', 'refresh_token'],
+              response_types: ['code'],
+              // A web client: its URLs match exactly (as Cognito's callback and sign-out URLs do), port included.
+              application_type: 'web' as const,
+              redirect_uris: consoleClient.redirectUris,
+              post_logout_redirect_uris: consoleClient.redirectUris,
+            },
+          ]
+        : []),
     ],
+    clientBasedCORS: (_ctx: KoaContextWithOIDC, origin: string, client: Client) => consoleClient !== undefined && client.clientId === consoleClient.clientId && consoleOrigins.has(origin),
     jwks: { keys: [settings.signingKey] },
     adapter: createMemoryAdapter(),
     // Cognito's paths, so code that derives `${issuer}/.well-known/jwks.json` works against this too.
@@ -116,6 +134,18 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
     features: {
       devInteractions: { enabled: false }, // it accepts any password; interactions.ts checks them
       clientCredentials: { enabled: true },
+      // Sign-out ends the provider's session (Cognito's /logout does the same), behind a plain confirmation form.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx: KoaContextWithOIDC, form: string) => {
+          ctx.type = 'html';
+          ctx.body = logoutPage(form);
+        },
+        postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => {
+          ctx.type = 'html';
+          ctx.body = signedOutPage();
+        },
+      },
       userinfo: { enabled: false }, // otherwise an `openid` code grant yields an opaque userinfo-only token
       resourceIndicators: {
         enabled: true,
@@ -130,7 +160,7 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
     formats: { customizers: { jwt: cognitoHeader } },
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     // Cognito issues a refresh token with every code grant and does not rotate it by default.
-    issueRefreshToken: (_ctx: KoaContextWithOIDC, client: Client) => client.clientId === loginClient.clientId,
+    issueRefreshToken: (_ctx: KoaContextWithOIDC, client: Client) => personClients.has(client.clientId),
     rotateRefreshToken: false,
     expiresWithSession: () => false,
     ttl: {

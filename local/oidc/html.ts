@@ -24,6 +24,25 @@ export function loginPage(options: { action: string; clientId: string; username?
   );
 }
 
+/**
+ * The sign-out confirmation (oidc-provider's end_session: `form` is its hidden form, id `op.logoutForm`, carrying the
+ * anti-CSRF token). Cognito's /logout signs out without asking; here one click does, with no script on the page.
+ */
+export function logoutPage(form: string): string {
+  return page(
+    'Sign out',
+    `<h1>Sign out</h1>
+<p>Sign out of the local OIDC provider?</p>
+${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Sign out</button>
+<button type="submit" form="op.logoutForm">Stay signed in</button>`,
+  );
+}
+
+export function signedOutPage(): string {
+  return page('Signed out', '<h1>Signed out</h1>\n<p>You are signed out of the local OIDC provider.</p>');
+}
+
 export function errorPage(fields: Record<string, unknown>): string {
   const rows = Object.entries(fields)
     .map(([key, value]) => `<p><strong>${escapeHtml(key)}</strong>: ${escapeHtml(value)}</p>`)

@@ -46,6 +46,11 @@ export interface LocalOidcOptions {
   machineClient?: { clientId?: string; clientSecret?: string; scopes?: string[] };
   /** Default redirect URIs ['http://127.0.0.1/callback']; any port matches for loopback http URIs. */
   loginClient?: { clientId?: string; redirectUris?: string[] };
+  /**
+   * A browser app's public client (the console): its page URLs are its redirect and post-logout URIs, matched
+   * exactly, and the token endpoint answers CORS requests from their origins (for this client only). Default none.
+   */
+  consoleClient?: { clientId?: string; redirectUris: string[] };
   /** Default 3600; also the ID token lifetime. */
   accessTokenTtlSeconds?: number;
   /** A private RSA JWK (RS256); default a fresh 2048-bit key. `kid` defaults to its RFC 7638 thumbprint. */
@@ -60,6 +65,9 @@ export interface LocalOidc {
   /** `scopes` are resource-server-qualified, e.g. `gatehouse/items:read`. */
   machineClient: { clientId: string; clientSecret: string; scopes: string[] };
   loginClient: { clientId: string; redirectUris: string[] };
+  consoleClient?: { clientId: string; redirectUris: string[] };
+  /** RP-initiated logout (OIDC end_session): ends the provider's session, then back to a registered URI. */
+  endSessionEndpoint: string;
   users: { username: string; password: string; groups: string[]; sub: string; tenant?: string }[];
   /** The `aud` of every access token (oidc-provider will not sign one without it; Cognito's have none). */
   resourceServerId: string;
@@ -68,7 +76,7 @@ export interface LocalOidc {
 }
 
 /** The JSON-serialisable part of LocalOidc, as printed by main.ts. */
-export type LocalOidcConfig = Omit<LocalOidc, 'close'>;
+export type LocalOidcConfig = Omit<LocalOidc, 'close' | 'consoleClient' | 'endSessionEndpoint'>;
 
 export function toLocalOidcConfig(oidc: LocalOidc): LocalOidcConfig {
   const { issuer, jwksUri, tokenEndpoint, authorizationEndpoint, machineClient, loginClient, users, resourceServerId } =
@@ -161,6 +169,8 @@ export async function startLocalOidc(options: LocalOidcOptions = {}): Promise<Lo
     authorizationEndpoint: provider.urlFor('authorization'),
     machineClient: { ...settings.machineClient, scopes: [...settings.machineClient.scopes] },
     loginClient: { ...settings.loginClient, redirectUris: [...settings.loginClient.redirectUris] },
+    ...(settings.consoleClient ? { consoleClient: { ...settings.consoleClient, redirectUris: [...settings.consoleClient.redirectUris] } } : {}),
+    endSessionEndpoint: provider.urlFor('end_session'),
     users: settings.users.map((user) => ({ ...user, groups: [...user.groups] })),
     resourceServerId: settings.resourceServerId,
     close: () => (closing ??= closeServer(server)),

@@ -30,6 +30,7 @@ export interface Settings {
   users: ResolvedUser[];
   machineClient: { clientId: string; clientSecret: string; scopes: string[] };
   loginClient: { clientId: string; redirectUris: string[] };
+  consoleClient?: { clientId: string; redirectUris: string[] };
   accessTokenTtlSeconds: number;
   signingKey: JsonWebKey;
 }
@@ -94,6 +95,9 @@ export async function resolveSettings(options: LocalOidcOptions = {}): Promise<S
       clientId: options.loginClient?.clientId ?? randomId(26),
       redirectUris: [...(options.loginClient?.redirectUris ?? ['http://127.0.0.1/callback'])],
     },
+    ...(options.consoleClient
+      ? { consoleClient: { clientId: options.consoleClient.clientId ?? randomId(26), redirectUris: [...options.consoleClient.redirectUris] } }
+      : {}),
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     signingKey: await resolveSigningKey(options.signingKey),
   };

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthHandler } from '../../lambdas/api/health/operations.js';
 import { createKeysHandler } from '../../lambdas/api/keys/operations.js';
 import { buildOpenApiDocument } from '../../lambdas/api/openapi/document.js';
-import { createOpenApiHandler } from '../../lambdas/api/openapi/operations.js';
+import { createOpenApiHandler, encodeOpenApiDocument, OPENAPI_DOCUMENT_ENV } from '../../lambdas/api/openapi/operations.js';
 import { group as whoamiGroup } from '../../lambdas/api/whoami/index.js';
 import type { Services } from '../../lambdas/api/services.js';
 import { createWhoamiHandler } from '../../lambdas/api/whoami/operations.js';
@@ -64,7 +64,9 @@ describe('GET /health', () => {
 
 describe('GET /openapi.json', () => {
   it('describes every route of the table with its auth, scope, parameters and error envelope', async () => {
-    const res = await createOpenApiHandler({ ...services, openApiDocument: await gatehouseOpenApiDocument() })(apiEvent({ method: 'GET', path: '/openapi.json' }), lambdaContext());
+    // As the local stack hands it over (CDK bundles the same value): the group's bundle value, by its variable name.
+    const values = { [OPENAPI_DOCUMENT_ENV]: encodeOpenApiDocument(await gatehouseOpenApiDocument()) };
+    const res = await createOpenApiHandler(services, values)(apiEvent({ method: 'GET', path: '/openapi.json' }), lambdaContext());
     const doc = bodyOf<{ openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> }>(res);
     expect(doc.openapi).toBe('3.1.0');
     for (const route of ROUTES) {

@@ -3,11 +3,12 @@
  * exit codes, stdout/stderr, and the whole newcomer session (log in, create a key, call with it, verify with SigV4).
  */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { PRINTED_URL, startTestStack, TestBrowser, type TestStack } from './support.js';
+import { PRINTED_URL, removeTempDirs, signInElsewhere, startTestStack, tempDir, TestBrowser, type TestStack } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../client/bin/gatehouse.js', import.meta.url));
 
@@ -19,6 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  await removeTempDirs();
 });
 
 interface Run {
@@ -27,13 +29,21 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the bin; `onStderr` sees stderr as it arrives (for the login URL). */
-function gatehouse(args: string[], options: { env?: Record<string, string>; onStderr?: (text: string) => void } = {}): Promise<Run> {
+/**
+ * Runs the bin; `onStderr` sees stderr as it arrives (for the login URL). Standard input is empty, or with
+ * `onStdin` a pipe the test writes to (and ends when it likes).
+ */
+function gatehouse(
+  args: string[],
+  options: { env?: Record<string, string>; onStderr?: (text: string) => void; onStdin?: (stdin: Writable) => void } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', ...stack.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    if (options.onStdin) options.onStdin(child.stdin);
+    else child.stdin.end();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -84,5 +94,27 @@ describe('the gatehouse executable', () => {
     const missing = await gatehouse(['--profile', 'local', 'keys', 'get', 'AAAAAAAAAAAA']);
     expect(missing.code).toBe(4);
     expect(`${created.stderr}${item.stderr}${verify.stderr}${missing.stderr}`).not.toContain(key);
+  });
+
+  it('paste-back over a pipe: login --no-browser reads the URL the browser ended on from standard input', async () => {
+    const env = { GATEHOUSE_CONFIG_DIR: await tempDir() };
+    let input: Writable | undefined;
+    let pasted: Promise<void> | undefined;
+    const login = await gatehouse(['--profile', 'local', 'login', '--no-browser', '--timeout', '60'], {
+      env,
+      onStdin: (stdin) => (input = stdin),
+      onStderr: (text) => {
+        const url = PRINTED_URL.exec(text)?.[1];
+        if (!url || pasted) return;
+        pasted = signInElsewhere(url, 'alice', stack.password('alice')).then((landed) => {
+          input!.write(`${landed.href}\n`);
+        });
+      },
+    });
+    await pasted;
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toBe('Logged in as alice (profile local).\n');
+    const me = await gatehouse(['--profile', 'local', 'whoami', '--json'], { env });
+    expect(JSON.parse(me.stdout)).toMatchObject({ authMethod: 'jwt' });
   });
 });

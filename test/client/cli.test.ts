@@ -173,6 +173,33 @@ describe('keys', () => {
     expect(route.stderr).toContain('There is no route GET /v1/nothing-here');
   });
 
+  it('--json: stderr is JSON lines only (the new key\'s warning, a retry notice), each an event with its message', async () => {
+    const created = await local(['keys', 'create', '--name', 'json lines', '--scopes', 'items:read', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const warnings = created.stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l));
+    expect(warnings).toEqual([{ event: 'warning', message: expect.stringContaining('only time the key is shown') }]);
+
+    const gateway = await scriptedServer((_req, res, i) => (i === 0 ? problem(res, 429, 'RATE_LIMITED', { 'retry-after': '0' }) : ok(res, { principalId: 'p', authMethod: 'api_key', tenant: 't', scopes: [] })));
+    try {
+      const retried = await runCli(['--api-url', gateway.url, '--api-key', stack.config.adminKey, 'whoami', '--json'], { env: stack.env });
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(retried.stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l))).toEqual([
+        { event: 'retry', message: 'GET /v1/whoami answered 429; retrying in 0.0 s…', attempt: 1, delayMs: 0 },
+      ]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('--json: a usage error the option parser finds is a JSON line on stderr too (exit 2)', async () => {
+    const { code, stdout, stderr } = await local(['keys', 'create', '--json', '--scopes', 'items:read']);
+    expect(code).toBe(EXIT.USAGE);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l))).toEqual([
+      { error: { message: "error: required option '--name <name>' not specified", exitCode: EXIT.USAGE } },
+    ]);
+  });
+
   it('a validation error exits 1 and lists the fields', async () => {
     const { code, stderr } = await local(['call', 'POST', '/v1/keys', '--data', '{"name":"x","scopes":[],"extra":1}']);
     expect(code).toBe(EXIT.ERROR);

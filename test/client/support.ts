@@ -66,6 +66,57 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
+/** Standard input as lines: those of `text`, then its end (what a pipe from a file gives). */
+export function linesOf(text: string): CliIo['readLines'] {
+  return async function* lines() {
+    for (const l of text === '' ? [] : text.replace(/\n$/, '').split('\n')) yield await Promise.resolve(l);
+  };
+}
+
+/**
+ * Standard input the test types into while the CLI runs (a person pasting into the terminal). `released` tells
+ * whether the CLI has stopped reading it (it must, once the login is decided either way).
+ */
+export interface PasteChannel {
+  readLines: CliIo['readLines'];
+  paste(text: string): void;
+  end(): void;
+  readonly released: boolean;
+}
+
+export function pasteChannel(): PasteChannel {
+  const queued: (string | undefined)[] = [];
+  let wake: (() => void) | undefined;
+  let released = false;
+  const push = (item: string | undefined) => {
+    queued.push(item);
+    wake?.();
+  };
+  return {
+    get released() {
+      return released;
+    },
+    paste: (text) => push(text),
+    end: () => push(undefined),
+    async *readLines(signal) {
+      const onAbort = () => wake?.();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        while (!signal.aborted) {
+          if (queued.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+          if (signal.aborted) return;
+          const next = queued.shift();
+          if (next === undefined) return;
+          yield next;
+        }
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        released = true;
+      }
+    },
+  };
+}
+
 /** Runs `gatehouse argv…` in-process; `io` overrides (env is merged over nothing: pass the stack's). */
 export function startCli(argv: string[], io: Partial<CliIo> & { env: Record<string, string | undefined>; stdin?: string }): RunningCli {
   let stdout = '';
@@ -84,6 +135,7 @@ export function startCli(argv: string[], io: Partial<CliIo> & { env: Record<stri
     cwd: process.cwd(),
     openUrl: () => undefined,
     readStdin: () => Promise.resolve(io.stdin ?? ''),
+    readLines: linesOf(io.stdin ?? ''),
     ...io,
     stdout: (text) => {
       stdout += text;
@@ -133,6 +185,28 @@ export async function loginWithCli(stack: TestStack, username: string, extraArgs
   const page = await new TestBrowser().signIn(url, username, stack.password(username));
   const result = await run.done;
   return { ...result, page };
+}
+
+/**
+ * Signs in on the printed URL like a browser on another machine: the login form is submitted and redirects are
+ * followed up to the redirect URI, which is never requested (nothing there answers). Answers the URL the browser
+ * ended on: what a person copies from the address bar.
+ */
+export async function signInElsewhere(authorizeUrl: string, username: string, password: string): Promise<URL> {
+  const redirectUri = new URL(authorizeUrl).searchParams.get('redirect_uri');
+  if (!redirectUri) throw new Error(`no redirect_uri in ${authorizeUrl}`);
+  const browser = new TestBrowser();
+  const { res: formPage, url: formUrl } = await browser.followAll(authorizeUrl);
+  const html = await formPage.text();
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!action) throw new Error(`no login form at ${formUrl}: ${formPage.status}`);
+  const { callback, page } = await browser.follow(
+    new URL(action.replaceAll('&amp;', '&'), formUrl).href,
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username, password }) },
+    redirectUri,
+  );
+  if (!callback) throw new Error(`the sign-in did not redirect to ${redirectUri}: ${page?.status}`);
+  return callback;
 }
 
 /** A tiny HTTP server whose answers the test scripts; records every request. */

@@ -13,6 +13,8 @@ import { DEPLOYMENT_ENV } from '../../lambdas/core/metrics-catalog.js';
 import { SETTINGS } from '../../lambdas/core/settings.js';
 import { createTableInput, GSI1, TTL_ATTRIBUTE } from '../../lambdas/core/table.js';
 import { ALL_SCOPES, ROUTES } from '../../lambdas/routes.js';
+import { CONSOLE_GROUP } from '../../lambdas/api/console/config.js';
+import { CONSOLE_SIGN_IN_ENV } from '../../lambdas/api/console/sign-in.js';
 import { AUTHORIZER_TABLE_ACTIONS } from '../../infra/api-stack.js';
 import { DEFAULT_CLI_CALLBACK_URL } from '../../infra/config.js';
 import { FUNCTION_DESCRIPTION_PREFIX } from '../../infra/function.js';
@@ -512,7 +514,9 @@ describe('API', () => {
     expect(cognito).toMatch(/PeopleClient[\s\S]*MachineClient/);
     for (const name of new Set(ROUTES.map((r) => r.handler))) {
       const handlerEnv = env(synth.stacks.api.handlers[name]!.fn);
-      expect(Object.keys(handlerEnv).sort()).toEqual([...API_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env), DEPLOYMENT_ENV].sort());
+      // The console's function also holds how its page signs people in (its app client on the pool).
+      const own = name === CONSOLE_GROUP ? [CONSOLE_SIGN_IN_ENV] : [];
+      expect(Object.keys(handlerEnv).sort()).toEqual([...API_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env), DEPLOYMENT_ENV, ...own].sort());
     }
   });
 

@@ -1,0 +1,151 @@
+/**
+ * What every command is given (the GitHub CLI's "factory"): the io, the chosen profile, the credential by the
+ * documented precedence, and a client built from them. It also remembers which credential was used, so an error
+ * can say "the API key from GATEHOUSE_API_KEY was refused" (errors.ts).
+ */
+import type { Command } from 'commander';
+
+import { apiKeyAuth, bearerAuth, type Authenticator } from '../auth.js';
+import { GatehouseClient, type RetryEvent } from '../client.js';
+import { ConfigurationError, DEFAULT_PROFILE, loadProfile, loadTokens, saveTokens, type Profile, type StoredTokens } from '../config.js';
+import { GatehouseCredentialsError } from '../errors.js';
+import { RefreshingTokenProvider, refreshTokens, usernameOf } from '../oidc.js';
+import { sigv4Auth } from '../sigv4.js';
+import type { CliIo } from './io.js';
+import type { GlobalOptions } from './options.js';
+import { Output } from './output.js';
+
+export const USER_AGENT = `gatehouse-cli/0.1.0 node/${process.versions.node}`;
+
+export class CommandContext {
+  /** What the chosen credential is, for messages (`the login of alice (profile local)`, `the local stack's admin key`…). */
+  credentialLabel = 'no credential';
+
+  constructor(readonly io: CliIo) {}
+
+  /** The command's options with the global ones, and its output (JSON or not, as `--json` says). */
+  start(command: Command): { g: GlobalOptions; out: Output } {
+    const g = command.optsWithGlobals<GlobalOptions>();
+    return { g, out: this.output(g) };
+  }
+
+  output(g: GlobalOptions): Output {
+    return new Output(this.io, g.json === true);
+  }
+
+  profileName(g: GlobalOptions): string {
+    return g.profile ?? this.io.env.GATEHOUSE_PROFILE ?? DEFAULT_PROFILE;
+  }
+
+  async profile(g: GlobalOptions): Promise<Profile> {
+    const apiUrl = g.apiUrl ?? this.io.env.GATEHOUSE_API_URL;
+    return loadProfile(this.io.env, this.io.cwd, this.profileName(g), {
+      ...(apiUrl ? { apiUrl } : {}),
+      ...(g.region ? { region: g.region } : {}),
+    });
+  }
+
+  private tokenProvider(profile: Profile, tokens: StoredTokens): RefreshingTokenProvider {
+    const fetchImpl = this.io.fetch;
+    return new RefreshingTokenProvider({
+      tokens,
+      use: profile.oidc?.tokenUse ?? 'access',
+      ...(this.io.now ? { now: this.io.now } : {}),
+      refresh: (refreshToken) =>
+        refreshTokens({ tokenEndpoint: tokens.tokenEndpoint, clientId: tokens.clientId }, refreshToken, {
+          ...(fetchImpl ? { fetch: fetchImpl } : {}),
+          ...(this.io.now ? { now: this.io.now } : {}),
+        }),
+      save: async (fresh) => {
+        await saveTokens(this.io.env, profile.name, { ...tokens, ...fresh, username: usernameOf(fresh) ?? tokens.username });
+      },
+    });
+  }
+
+  /** The credential for key-or-JWT routes, by the documented precedence; undefined when there is none. */
+  async credential(profile: Profile, g: GlobalOptions): Promise<Authenticator | undefined> {
+    const flagKey = g.apiKey;
+    if (flagKey !== undefined) {
+      this.credentialLabel = 'the API key from --api-key';
+      return apiKeyAuth(flagKey);
+    }
+    const envKey = this.io.env.GATEHOUSE_API_KEY;
+    if (envKey) {
+      this.credentialLabel = 'the API key from GATEHOUSE_API_KEY';
+      return apiKeyAuth(envKey);
+    }
+    const tokens = await loadTokens(this.io.env, profile.name);
+    if (tokens) {
+      const current = profile.oidc;
+      if (current && (tokens.issuer !== current.issuer || tokens.clientId !== current.clientId)) {
+        this.output(g).notice(
+          'stale_login',
+          `note: the stored login of profile ${profile.name} is for another issuer or client (${tokens.issuer}); ` +
+            `it is ignored. Run \`gatehouse --profile ${profile.name} login\` again.`,
+        );
+      } else {
+        this.credentialLabel = `the login of ${tokens.username ?? 'an unknown user'} (profile ${profile.name})`;
+        return bearerAuth(this.tokenProvider(profile, tokens));
+      }
+    }
+    if (profile.adminKey) {
+      this.credentialLabel = "the local stack's admin key";
+      return apiKeyAuth(profile.adminKey);
+    }
+    this.credentialLabel = 'no credential';
+    return undefined;
+  }
+
+  /** A credential the command cannot do without (exit 3 when there is none). */
+  async requiredCredential(profile: Profile, g: GlobalOptions): Promise<Authenticator> {
+    const auth = await this.credential(profile, g);
+    if (!auth) {
+      throw new GatehouseCredentialsError(
+        `No credential for profile ${profile.name}: run \`gatehouse --profile ${profile.name} login\`, pass --api-key, or set GATEHOUSE_API_KEY.`,
+      );
+    }
+    return auth;
+  }
+
+  sigv4(profile: Profile): Authenticator {
+    const region = profile.region ?? profile.iam?.region ?? this.io.env.AWS_REGION ?? this.io.env.AWS_DEFAULT_REGION;
+    if (!region) throw new ConfigurationError(`SigV4 needs a region: pass --region, or save one with \`gatehouse configure --profile ${profile.name} --region …\`.`);
+    if (profile.iam) {
+      const { accessKeyId, secretAccessKey } = profile.iam;
+      return sigv4Auth({ region, credentials: { accessKeyId, secretAccessKey } });
+    }
+    // The provider chain reads process.env itself; keys in this command's environment are used as the chain would.
+    const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = this.io.env;
+    if (accessKeyId && secretAccessKey) {
+      return sigv4Auth({ region, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } });
+    }
+    return sigv4Auth({ region });
+  }
+
+  client(profile: Profile, out: Output, auth: Authenticator | undefined, iam?: Authenticator): GatehouseClient {
+    return new GatehouseClient({
+      baseUrl: profile.apiUrl,
+      ...(auth ? { auth } : {}),
+      ...(iam ? { iam } : {}),
+      ...(this.io.fetch ? { fetch: this.io.fetch } : {}),
+      ...(this.io.retry ? { retry: this.io.retry } : {}),
+      ...(this.io.now ? { now: this.io.now } : {}),
+      userAgent: USER_AGENT,
+      onRetry: (event: RetryEvent) => {
+        const why = /^\d+$/.test(event.reason) ? `answered ${event.reason}` : `failed (${event.reason})`;
+        out.notice('retry', `${event.request.method} ${event.request.path} ${why}; retrying in ${(event.delayMs / 1000).toFixed(1)} s…`, {
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+        });
+      },
+    });
+  }
+
+  /** A client with the command's credential; fails (exit 3) when there is none. */
+  async authedClient(command: Command): Promise<{ client: GatehouseClient; profile: Profile; g: GlobalOptions; out: Output }> {
+    const { g, out } = this.start(command);
+    const profile = await this.profile(g);
+    const auth = await this.requiredCredential(profile, g);
+    return { client: this.client(profile, out, auth), profile, g, out };
+  }
+}
