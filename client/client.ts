@@ -225,6 +225,10 @@ export class GatehouseClient {
   rotateKey(keyId: string, body: RotateKeyInput = {}, options?: RequestOptions): Promise<CreatedKey> {
     return this.call('POST /v1/keys/{keyId}/rotate', { ...options, params: { keyId }, body });
   }
+  /** Puts a key on another plan (docs/plans.md): one within the caller's own. */
+  setKeyPlan(keyId: string, plan: string, options?: RequestOptions): Promise<KeyView> {
+    return this.call('PUT /v1/keys/{keyId}/plan', { ...options, params: { keyId }, body: { plan } });
+  }
   usage(query?: UsageQuery, options?: RequestOptions): Promise<Usage> {
     return this.call('GET /v1/usage', { ...options, ...(query ? { query } : {}) });
   }

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { auditListResponseSchema, auditQuerySchema } from '../lambdas/api/audit/schemas.js';
 import type { healthView } from '../lambdas/api/health/operations.js';
 import type { createItemBody, itemListView, itemView, listItemsQuery, replaceItemBody } from '../lambdas/api/items/schemas.js';
-import type { createdKeyView, createKeyBody, keyView, listKeysQuery, rotateKeyBody } from '../lambdas/api/keys/schemas.js';
+import type { createdKeyView, createKeyBody, keyView, listKeysQuery, rotateKeyBody, setPlanBody } from '../lambdas/api/keys/schemas.js';
 import type { usageQuerySchema, usageResponseSchema } from '../lambdas/api/usage/schemas.js';
 import type { verifyBody, verifyView } from '../lambdas/api/verify/schemas.js';
 import type { whoamiView } from '../lambdas/api/whoami/schemas.js';
@@ -25,6 +25,7 @@ export type Whoami = z.output<typeof whoamiView>;
 export type CreateKeyInput = z.input<typeof createKeyBody>;
 export type CreatedKey = z.output<typeof createdKeyView>;
 export type RotateKeyInput = z.input<typeof rotateKeyBody>;
+export type SetKeyPlanInput = z.input<typeof setPlanBody>;
 export type KeyView = z.output<typeof keyView>;
 export type KeyList = { keys: KeyView[]; nextToken?: string };
 export type ListKeysQuery = QueryInput<typeof listKeysQuery>;
@@ -68,6 +69,7 @@ export const OPERATIONS = {
   'GET /v1/keys/{keyId}': op<{ response: KeyView }>(),
   'DELETE /v1/keys/{keyId}': op<{ response: undefined }>(),
   'POST /v1/keys/{keyId}/rotate': op<{ body: RotateKeyInput; response: CreatedKey }>(),
+  'PUT /v1/keys/{keyId}/plan': op<{ body: SetKeyPlanInput; response: KeyView }>(),
   'GET /v1/usage': op<{ query: UsageQuery; response: Usage }>(),
   'GET /v1/audit': op<{ query: AuditQuery; response: AuditList }>(),
   'GET /v1/items': op<{ query: ListItemsQuery; response: ItemList }>(),

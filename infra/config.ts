@@ -24,6 +24,7 @@ const COMPUTED_SETTINGS = {
   pepperSecretId: 'the pepper secret is created by the data stack',
   localPepper: 'a pepper in plain text is for the local stack only; the deployment keeps it in Secrets Manager',
   cognito: 'the user pool and its clients are created by the identity stack',
+  usageKeys: 'the usage plan keys are derived by the API construct (docs/plans.md)',
 } as const satisfies Partial<Record<SettingName, string>>;
 
 type ComputedSetting = keyof typeof COMPUTED_SETTINGS;

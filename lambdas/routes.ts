@@ -37,6 +37,7 @@ export const ROUTES: readonly GatehouseRoute[] = [
   { method: 'GET', path: '/v1/keys/{keyId}', handler: 'keys', auth: 'token', scope: 'keys:read', summary: 'Get an API key' },
   { method: 'DELETE', path: '/v1/keys/{keyId}', handler: 'keys', auth: 'token', scope: 'keys:write', summary: 'Revoke an API key' },
   { method: 'POST', path: '/v1/keys/{keyId}/rotate', handler: 'keys', auth: 'token', scope: 'keys:write', summary: 'Rotate an API key' },
+  { method: 'PUT', path: '/v1/keys/{keyId}/plan', handler: 'keys', auth: 'token', scope: 'keys:write', summary: "Put an API key on another plan" },
   { method: 'GET', path: '/v1/usage', handler: 'usage', auth: 'token', scope: 'usage:read', summary: 'Usage per key' },
   { method: 'GET', path: '/v1/audit', handler: 'audit', auth: 'token', scope: 'audit:read', summary: 'Audit events' },
   { method: 'GET', path: '/v1/items', handler: 'items', auth: 'token', scope: 'items:read', summary: 'List items' },

@@ -11,7 +11,7 @@
  * API: the handler groups its routes name, the gateway's routes, the OpenAPI document, the authorizer's catalog and
  * the scopes the local OIDC provider offers.
  */
-import { generateKeyPair, type JsonWebKey } from 'node:crypto';
+import { generateKeyPair, randomUUID, type JsonWebKey } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -32,7 +32,8 @@ import { BOOKKEEPER } from '../lambdas/bookkeeper/definition.js';
 import { AuditStore } from '../lambdas/core/audit-store.js';
 import { createEmfMetrics, deploymentName } from '../lambdas/core/metrics.js';
 import { UsageStore } from '../lambdas/core/usage-store.js';
-import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSummary } from '../lambdas/authorizer/wiring.js';
+import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSummary, planCatalogOf } from '../lambdas/authorizer/wiring.js';
+import { usageKeysFor } from '../lambdas/core/plans.js';
 import { ensureAdminKey } from '../lambdas/core/bootstrap.js';
 import { ConfigError } from '../lambdas/core/errors.js';
 import { createLogger } from '../lambdas/core/logger.js';
@@ -232,6 +233,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     GATEHOUSE_LOCAL_PEPPER: pepper,
     GATEHOUSE_PEPPER_SECRET_ID: undefined,
   });
+  // Plans that limit anything need the usage keys the gateway's usage plans know (CDK derives them from the stack;
+  // here they are new at every start: nothing outside this process holds them).
+  const usageKeys = settings.usageKeys ?? (planCatalogOf(settings.plans).limitsAnything ? usageKeysFor(randomUUID()) : null);
   if (settings.authMode !== 'enforce') {
     warnings.push(
       settings.authMode === 'off'
@@ -373,7 +377,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     authorizerLogger.setLogLevel(logLevel);
     const authorizerMetrics = metricsFor('gatehouse-authorizer');
     const deps = buildAuthorizerDeps(
-      { ...settings, oidcIssuers: [...settings.oidcIssuers, ...(localIssuer ? [localIssuer] : [])] },
+      { ...settings, usageKeys, oidcIssuers: [...settings.oidcIssuers, ...(localIssuer ? [localIssuer] : [])] },
       authorizerLogger,
       { api, dynamo: doc, pepperSource, bookkeeping: feed.write, metrics: authorizerMetrics },
     );
@@ -437,6 +441,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handlers,
       httpTargets: targets.http,
       iam: iamUser,
+      ...(usageKeys ? { usagePlanKeys: [usageKeys.open] } : {}),
       ...(options.identitySources ? { identitySources: options.identitySources } : {}),
       ...(options.authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds }),
       ...(options.integrationTimeoutMs === undefined ? {} : { integrationTimeoutMs: options.integrationTimeoutMs }),

@@ -152,6 +152,7 @@ describe('API keys', () => {
       scopes: 'keys:read items:read',
       keyId: record.id,
       admin: 'false',
+      plan: '',
     });
     for (const v of Object.values(result.context ?? {})) expect(typeof v).toBe('string');
     expect(allowedRoutes(result)).toEqual(expectedRoutes(['keys:read', 'items:read']));

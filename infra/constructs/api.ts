@@ -41,6 +41,7 @@ import {
   type MethodOptions,
   type RestApiProps,
   type Stage,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -72,6 +73,8 @@ import { settingsEnvironment } from '../function-env.js';
 import { acknowledge } from '../nag.js';
 import { defaultConfig } from './defaults.js';
 import { addGatewayResponses } from './gateway-responses.js';
+import { addPlanSignals } from './plan-signals.js';
+import { PlanCatalog, usageKeysFor } from '../../lambdas/core/plans.js';
 import { httpTargetIntegration, methodPathParameters } from './http-target.js';
 import { GatehouseConsoleSignIn } from './console.js';
 import { cognitoSettingOf, type TokenIssuers } from './identity.js';
@@ -166,6 +169,8 @@ export class GatehouseApi extends Construct {
   /** Every route's method, by route key (`GET /v1/keys`). */
   readonly methods: Readonly<Record<string, Method>>;
   readonly gatewayResponses: readonly GatewayResponse[];
+  /** The usage plan carrying plan decisions, when plans limit anything (docs/plans.md). */
+  readonly usagePlan?: UsagePlan;
   /** The OpenAPI document bundled into the openapi function (when the app serves it). */
   readonly openApiDocument?: Record<string, unknown>;
   /** Each handler group's bundle values (its bundle hook), by group name: what its function carries in its code. */
@@ -192,6 +197,8 @@ export class GatehouseApi extends Construct {
     if (props.existingRestApi && props.restApiProps) throw new Error('GatehouseApi: pass existingRestApi or restApiProps, not both');
 
     const define = apiDefinitionDefine(app.api);
+    // Plans that limit anything need the usage keys; derived from the construct's place, so a redeploy keeps them.
+    const usageKeys = new PlanCatalog(config.settings.plans).limitsAnything ? usageKeysFor(`${deployment}:${this.node.path}`) : undefined;
     const routesOf = (handler: string) => app.api.routes.filter((r) => r.handler === handler);
     const describeRoutes = (handler: string) => routesOf(handler).map(routeKeyOf).join(', ');
 
@@ -241,6 +248,7 @@ export class GatehouseApi extends Construct {
           // Explicit, so the template says what anonymous callers hold (the bundled catalog would give the same default).
           // An empty list is written `none`: an empty variable would read as unset, i.e. the declared default.
           anonymousScopes: anonymousScopes.length > 0 ? anonymousScopes.join(' ') : NO_SCOPES,
+          ...(usageKeys ? { usageKeys: JSON.stringify(usageKeys) } : {}),
         }),
         // No internet from the VPC: JWKS come from the table, where the JWKS mirror keeps them (GatehouseIdentity).
         [JWKS_SOURCE_ENV]: JWKS_SOURCE_STORE,
@@ -319,6 +327,9 @@ export class GatehouseApi extends Construct {
       });
     }
 
+    // --- Plans: one usage plan whose single API key the authorizer names for an allowed request (docs/plans.md) ----
+    this.usagePlan = usageKeys ? addPlanSignals(this, this.restApi, usageKeys) : undefined;
+
     this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
       authorizerName: 'gatehouse',
       handler: this.authorizerFunction.fn,
@@ -349,7 +360,8 @@ export class GatehouseApi extends Construct {
         case 'public':
           return { authorizationType: AuthorizationType.NONE, ...parameters };
         case 'token':
-          return { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer, ...parameters };
+          // With plans, the key comes from the authorizer (apiKeySource AUTHORIZER): never from the client.
+          return { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer, ...(usageKeys ? { apiKeyRequired: true } : {}), ...parameters };
         case 'iam':
           return { authorizationType: AuthorizationType.IAM, ...parameters };
       }

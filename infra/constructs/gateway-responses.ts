@@ -7,7 +7,7 @@
  */
 import { GatewayResponse, ResponseType, RestApiBase, type IRestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
-import { GATEWAY_RESPONSES, gatewayResponseBody, gatewayResponseHeaders, type GatewayResponseDefinition } from '../../lambdas/core/gateway-responses.js';
+import { GATEWAY_RESPONSES, gatewayResponseHeaders, gatewayResponseTemplate, type GatewayResponseDefinition } from '../../lambdas/core/gateway-responses.js';
 
 /** A gateway-response header value is a mapping expression: static text goes in single quotes. */
 function staticValue(value: string): string {
@@ -16,14 +16,19 @@ function staticValue(value: string): string {
 }
 
 function responseOptions(def: GatewayResponseDefinition, corsOrigins: readonly string[]) {
-  const body = gatewayResponseBody(def, '$context.requestId');
-  // The template is VTL: no other `$` or `#` may reach it from the static text.
-  if (/[#$]/.test(body.replace('$context.requestId', ''))) throw new Error(`Gateway response ${def.type} text would be read as VTL`);
+  const body = gatewayResponseTemplate(def);
+  // The template is VTL: no `$` or `#` may reach it from the static text, only the variables and choices it means.
+  const vtl = /\$context\.(requestId|authorizer\.[A-Za-z]+)|#(if|elseif)\(\$context\.authorizer\.[A-Za-z]+ == "[a-z]+"\)|#else|#end/g;
+  if (/[#$]/.test(body.replace(vtl, ''))) throw new Error(`Gateway response ${def.type} text would be read as VTL`);
   return {
     type: ResponseType.of(def.type),
     statusCode: String(def.status),
-    // Static values only: never `method.request.header.…`, which would copy client input into the response.
-    responseHeaders: Object.fromEntries(Object.entries(gatewayResponseHeaders(def, corsOrigins)).map(([name, value]) => [name, staticValue(value)])),
+    // Static values, and the authorizer's own context values; never `method.request.header.…`, which would copy
+    // client input into the response.
+    responseHeaders: {
+      ...Object.fromEntries(Object.entries(gatewayResponseHeaders(def, corsOrigins)).map(([name, value]) => [name, staticValue(value)])),
+      ...Object.fromEntries(Object.entries(def.contextHeaders ?? {}).map(([name, key]) => [name, `context.authorizer.${key}`])),
+    },
     templates: { 'application/json': body },
   };
 }

@@ -5,7 +5,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createDocumentClient, pepperSourceFor } from '../authorizer/wiring.js';
+import { createDocumentClient, pepperSourceFor, planCatalogOf } from '../authorizer/wiring.js';
+import type { PlanCatalog } from '../core/plans.js';
+import { QuotaStore } from '../core/quota-store.js';
 import { AuditStore } from '../core/audit-store.js';
 import { ConfigError, PROBLEM_CONTENT_TYPE, problemBody } from '../core/errors.js';
 import { ItemStore } from '../core/item-store.js';
@@ -31,6 +33,7 @@ export const API_SETTINGS = [
   'corsOrigins',
   'maxBodyBytes',
   'auditRetentionDays',
+  'plans',
 ] as const;
 
 export type ApiSettings = Pick<SettingsValues, (typeof API_SETTINGS)[number]>;
@@ -48,6 +51,9 @@ export interface Services {
   readonly peppers: PepperProvider;
   readonly audit: AuditStore;
   readonly usage: UsageStore;
+  /** The deployment's plans, and the quota counters of the current periods (plans.ts, quota-store.ts). */
+  readonly plans: PlanCatalog;
+  readonly quotas: QuotaStore;
   readonly items: ItemStore;
   readonly now: () => number;
 }
@@ -83,6 +89,8 @@ export function createServices(settings: ApiSettings, serviceName: string, overr
     }),
     audit: new AuditStore(doc, tableName, { retentionDays: settings.auditRetentionDays, now }),
     usage: new UsageStore(doc, tableName),
+    plans: planCatalogOf(settings.plans),
+    quotas: new QuotaStore(doc, tableName),
     items: new ItemStore(doc, tableName),
     now,
   };

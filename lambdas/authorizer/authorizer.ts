@@ -22,6 +22,21 @@ import type { Api } from '../core/api-definition.js';
 import type { Scope } from '../core/scopes.js';
 import type { AuthMode } from '../core/settings.js';
 import type { TokenVerification } from '../core/token-verifier.js';
+import { planContext } from '../core/plan-context.js';
+import type { PlanLimiter } from '../core/plan-limiter.js';
+import type { PlanCatalog } from '../core/plans.js';
+import { quotaSubject } from '../core/quota-store.js';
+
+/**
+ * Plans (docs/plans.md): the limiter decides after the credential; the answer reaches API Gateway as the usage
+ * identifier key of one of two usage plans — `open` (no limits) or `limited` (throttled to zero: API Gateway answers
+ * 429 THROTTLED itself, before any integration runs, with the gateway response that reads this decision's context).
+ */
+export interface AuthorizerPlans {
+  readonly catalog: PlanCatalog;
+  readonly limiter: Pick<PlanLimiter, 'check'>;
+  readonly usageKeys: { readonly open: string; readonly limited: string };
+}
 
 /** What a refused or missing credential looked like, for the audit trail. Never the credential. */
 export interface RefusalEvent {
@@ -56,6 +71,8 @@ export interface AuthorizerDeps {
   readonly onKeyUse?: (principal: Principal) => void;
   /** Where decisions are counted and timed (default: nowhere). The caller flushes it. */
   readonly metrics?: MetricsSink;
+  /** Plans to enforce; absent (or limiting nothing): no limits, no usage identifier key. */
+  readonly plans?: AuthorizerPlans;
 }
 
 export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -77,8 +94,22 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
   const anonymous = anonymousPrincipal(deps.anonymousScopes.filter((s) => deps.api.scopes.has(s) && !deps.api.scopes.isCredential(s)));
   const { routes } = deps.api;
 
-  const allow = (principal: Principal, event: APIGatewayRequestAuthorizerEvent): APIGatewayAuthorizerResult =>
-    buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, routes, context: principalToContext(principal) });
+  const plans = deps.plans?.catalog.limitsAnything ? deps.plans : undefined;
+
+  const allow = async (principal: Principal, event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const policy = buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, routes, context: principalToContext(principal) });
+    if (!plans) return policy;
+    // The anonymous principal of audit and off modes is nobody's plan: not limited (WAF's per-IP rule still is).
+    if (principal.authMethod === 'anonymous') return { ...policy, usageIdentifierKey: plans.usageKeys.open };
+    // A store failure while leasing throws: no Allow, the authorizer-failure response (fail closed).
+    const decision = await plans.limiter.check(quotaSubject(principal), plans.catalog.forPrincipal(principal));
+    if (!decision.allowed) metrics.add('PlanLimited', 1, { limit: decision.limit });
+    return {
+      ...policy,
+      context: { ...policy.context, ...planContext(decision) },
+      usageIdentifierKey: decision.allowed ? plans.usageKeys.open : plans.usageKeys.limited,
+    };
+  };
 
   const refuse = (
     facts: DecisionFacts,
@@ -87,7 +118,7 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     credentialKind: RefusalEvent['credentialKind'],
     keyId?: string,
     tenant?: string,
-  ): APIGatewayAuthorizerResult => {
+  ): Promise<APIGatewayAuthorizerResult> => {
     const auditMode = deps.mode === 'audit';
     const refusal: RefusalEvent = {
       reason,

@@ -21,7 +21,10 @@ import { readSettings, resolveAnonymousScopes, SETTINGS, type SettingsValues } f
 import type { Api } from '../core/api-definition.js';
 import { deploymentApi } from '../deployment.js';
 import { TokenVerifier } from '../core/token-verifier.js';
-import type { AuthorizerDeps } from './authorizer.js';
+import type { AuthorizerDeps, AuthorizerPlans } from './authorizer.js';
+import { PlanLimiter } from '../core/plan-limiter.js';
+import { PlanCatalog, type PlanConfig } from '../core/plans.js';
+import { QuotaStore } from '../core/quota-store.js';
 
 export const AUTHORIZER_SETTINGS = [
   'authMode',
@@ -39,6 +42,8 @@ export const AUTHORIZER_SETTINGS = [
   'localPepper',
   'pepperRefreshSeconds',
   'auditRetentionDays',
+  'plans',
+  'usageKeys',
 ] as const;
 
 export type AuthorizerSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number]>;
@@ -99,8 +104,34 @@ export interface AuthorizerRecording {
 export type AuthorizerDepsWithRecording = AuthorizerDeps & { readonly recording: AuthorizerRecording };
 
 /** Settings as before, with the audit retention optional (it has a default) so existing callers keep working. */
-export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource'> &
-  Partial<Pick<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource'>>;
+export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource' | 'plans' | 'usageKeys'> &
+  Partial<Pick<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource' | 'plans' | 'usageKeys'>>;
+
+/**
+ * The plans to enforce, or undefined when none limits anything. Limits need the usage keys that carry a refusal to
+ * API Gateway (the CDK app and the local stack set them): without them a limit could not be enforced, so that is a
+ * configuration error, not a silent "unlimited".
+ */
+export function authorizerPlans(
+  settings: Partial<Pick<AuthorizerSettings, 'plans' | 'usageKeys'>>,
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  now?: () => number,
+): AuthorizerPlans | undefined {
+  const catalog = planCatalogOf(settings.plans);
+  if (!catalog.limitsAnything) return undefined;
+  if (!settings.usageKeys) throw new ConfigError(SETTINGS.usageKeys.env, `${SETTINGS.usageKeys.expected}; required when ${SETTINGS.plans.env} limits anything`);
+  return { catalog, limiter: new PlanLimiter({ leases: new QuotaStore(doc, tableName), ...(now ? { now } : {}) }), usageKeys: settings.usageKeys };
+}
+
+/** The plan catalog of a setting value (default: none, every principal unlimited). */
+export function planCatalogOf(config: PlanConfig | undefined): PlanCatalog {
+  try {
+    return new PlanCatalog(config);
+  } catch (error) {
+    throw new ConfigError(SETTINGS.plans.env, `${SETTINGS.plans.expected} (${(error as Error).message})`);
+  }
+}
 
 export function buildAuthorizerDeps(
   settings: AuthorizerDepsSettings,
@@ -132,8 +163,10 @@ export function buildAuthorizerDeps(
     maxStaleSeconds: settings.pepperRefreshSeconds * 12,
     onRefreshError: (error) => log.error('pepper refresh failed', { error: errorSummary(error) }),
   });
+  const plans = authorizerPlans(settings, doc, settings.tableName, recordingOptions.now);
   const tokens = new TokenVerifier({
     scopes: api.scopes,
+    ...(plans ? { plans: plans.catalog } : {}),
     ...(settings.cognito ? { cognito: settings.cognito } : {}),
     issuers: settings.oidcIssuers,
     // In AWS the authorizer has no internet: it reads the JWKS copies the mirror function keeps in the table.
@@ -157,6 +190,7 @@ export function buildAuthorizerDeps(
       if (principal.keyId !== undefined) writeLine(usageLine(principal.keyId, principal.tenant, now()));
     },
     recording,
+    ...(plans ? { plans } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ export const AUDIT_EVENT_TYPES = [
   'key.created',
   'key.rotated',
   'key.revoked',
+  'key.plan_changed',
   'credential.refused',
   'auth.anonymous',
   'mode.changed',

@@ -4,7 +4,7 @@
  * are an explicit list, never `*`. Only an allow-listed origin is ever named in Access-Control-Allow-Origin.
  */
 export const CORS_ALLOW_HEADERS = ['Authorization', 'X-API-Key', 'Content-Type', 'If-Match', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256'];
-export const CORS_EXPOSE_HEADERS = ['ETag', 'Retry-After', 'WWW-Authenticate', 'Location'];
+export const CORS_EXPOSE_HEADERS = ['ETag', 'Retry-After', 'WWW-Authenticate', 'Location', 'RateLimit', 'RateLimit-Policy'];
 export const CORS_MAX_AGE_SECONDS = 600;
 
 /**

@@ -14,6 +14,7 @@ export type GatewayResponseType =
   | 'RESOURCE_NOT_FOUND'
   | 'THROTTLED'
   | 'QUOTA_EXCEEDED'
+  | 'INVALID_API_KEY'
   | 'WAF_FILTERED'
   | 'AUTHORIZER_FAILURE'
   | 'AUTHORIZER_CONFIGURATION_ERROR'
@@ -34,6 +35,17 @@ export interface GatewayResponseDefinition {
   readonly code: ErrorCode;
   readonly detail: string;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Headers whose value is one of the authorizer's context values (`$context.authorizer.<name>`), by header: absent
+   * from the answer when the context lacks the value. Only the plan-limit response has any.
+   */
+  readonly contextHeaders?: Readonly<Record<string, string>>;
+  /**
+   * Answers that depend on the authorizer's context value `variantOn` (the plan-limit response): the first variant
+   * whose `when` equals it, else the definition's own code and detail. Details may name context values as
+   * `$context.authorizer.<name>`.
+   */
+  readonly variants?: { readonly on: string; readonly cases: readonly { readonly when: string; readonly code: ErrorCode; readonly detail: string }[] };
 }
 
 const def = (type: GatewayResponseType, code: ErrorCode, detail: string, headers: Record<string, string> = {}, status: number = ERROR_CODES[code].status): GatewayResponseDefinition => ({
@@ -45,6 +57,28 @@ const def = (type: GatewayResponseType, code: ErrorCode, detail: string, headers
 });
 
 export const RETRY_AFTER_THROTTLED_SECONDS = 1;
+
+/**
+ * A request over its credential's plan (docs/plans.md): the authorizer hands API Gateway a usage identifier key that
+ * names no API key, and API Gateway answers INVALID_API_KEY itself, before any integration runs. Clients cannot reach
+ * this response any other way (API keys come from the authorizer only: apiKeySource AUTHORIZER), so it is answered as
+ * the 429 it means, from the decision's context: its Retry-After, and which limit (rate or quota) with the instant the
+ * quota resets.
+ */
+const PLAN_LIMITED: GatewayResponseDefinition = {
+  ...def('INVALID_API_KEY', 'RATE_LIMITED', "This credential's plan allows no more requests right now; retry after the time in Retry-After."),
+  contextHeaders: { 'Retry-After': 'retryAfter' },
+  variants: {
+    on: 'limit',
+    cases: [
+      {
+        when: 'quota',
+        code: 'QUOTA_EXCEEDED',
+        detail: "The quota of this credential's plan is used up until $context.authorizer.quotaResetsAt; retry after the time in Retry-After.",
+      },
+    ],
+  },
+};
 
 /**
  * Choices worth knowing:
@@ -61,6 +95,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   def('RESOURCE_NOT_FOUND', 'NOT_FOUND', 'No such route.'),
   def('THROTTLED', 'RATE_LIMITED', 'Too many requests; retry after the time in Retry-After.', { 'Retry-After': String(RETRY_AFTER_THROTTLED_SECONDS) }),
   def('QUOTA_EXCEEDED', 'RATE_LIMITED', 'Quota exceeded; retry after the time in Retry-After.', { 'Retry-After': '60' }),
+  PLAN_LIMITED,
   def('WAF_FILTERED', 'PERMISSION_DENIED', 'The request was blocked by the web application firewall.'),
   def('AUTHORIZER_FAILURE', 'SERVICE_UNAVAILABLE', 'Credentials cannot be checked right now; retry later.', { 'Retry-After': '1' }),
   def('AUTHORIZER_CONFIGURATION_ERROR', 'INTERNAL_ERROR', 'The gateway is misconfigured.'),
@@ -80,6 +115,45 @@ export function gatewayResponse(type: GatewayResponseType): GatewayResponseDefin
   const found = GATEWAY_RESPONSES.find((r) => r.type === type);
   if (!found) throw new Error(`No gateway response ${type}`);
   return found;
+}
+
+/** The context values a gateway response may read (`$context.authorizer.<name>`): names only, checked by both renderers. */
+const CONTEXT_VALUE = /\$context\.authorizer\.([A-Za-z]+)/g;
+
+/**
+ * The deployed template of a definition: its JSON body, or with variants a VTL choice between bodies. The local
+ * gateway renders the same text with {@link renderGatewayResponseBody}.
+ */
+export function gatewayResponseTemplate(definition: GatewayResponseDefinition): string {
+  const fallback = gatewayResponseBody(definition, '$context.requestId');
+  if (!definition.variants) return fallback;
+  const { on, cases } = definition.variants;
+  const branches = cases.map((c, i) => `#${i === 0 ? 'if' : 'elseif'}($context.authorizer.${on} == "${c.when}")${gatewayResponseBody({ ...definition, ...c }, '$context.requestId')}`);
+  return `${branches.join('')}#else${fallback}#end`;
+}
+
+/**
+ * What API Gateway makes of {@link gatewayResponseTemplate} for one request: the variant the context picks, with the
+ * request id and the context values in place (each JSON-escaped: they sit inside JSON strings).
+ */
+export function renderGatewayResponseBody(definition: GatewayResponseDefinition, requestId: string, context: Readonly<Record<string, unknown>> = {}): string {
+  const chosen = definition.variants?.cases.find((c) => c.when === context[definition.variants!.on]);
+  const body = gatewayResponseBody(chosen ? { ...definition, ...chosen } : definition, requestId);
+  const valueOf = (name: string): string => {
+    const value = context[name];
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+  };
+  return body.replace(CONTEXT_VALUE, (_, name: string) => JSON.stringify(valueOf(name)).slice(1, -1));
+}
+
+/** The context-valued headers of a definition for one request (absent where the context has no value). */
+export function gatewayResponseContextHeaders(definition: GatewayResponseDefinition, context: Readonly<Record<string, unknown>> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [header, name] of Object.entries(definition.contextHeaders ?? {})) {
+    const value = context[name];
+    if ((typeof value === 'string' && value !== '') || typeof value === 'number') out[header] = String(value);
+  }
+  return out;
 }
 
 /** The body as JSON with a request id; CDK passes `$context.requestId` (a template variable) as the id. */

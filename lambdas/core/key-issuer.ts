@@ -10,7 +10,8 @@ import { isCanonicalInstant } from './instant.js';
 import type { KeyRecord } from './key-record.js';
 import { KeyExistsError } from './key-store.js';
 import type { PepperRing } from './pepper.js';
-import type { AuthMethod } from './principal.js';
+import { planWithin, type PlanCatalog } from './plans.js';
+import type { AuthMethod, Principal } from './principal.js';
 import type { Scope } from './scopes.js';
 
 /** The caller, as far as issuing keys is concerned. */
@@ -53,6 +54,26 @@ export function issueRefusal(caller: Issuer, key?: KeyShape): IssueRefusal | und
 }
 
 
+/**
+ * "Could the caller have put a key on this plan?" — the plan rule beside {@link issueRefusal} (docs/plans.md): the
+ * plan must exist and be within the caller's own (no looser in any limit); administrators may choose any plan, as
+ * they may revoke any key. Answers why not, or undefined.
+ */
+export type PlanRefusal = { readonly reason: 'unknown_plan'; readonly plans: readonly string[] } | { readonly reason: 'plan'; readonly own: string };
+
+export function planRefusal(catalog: PlanCatalog, caller: Pick<Principal, 'plan' | 'admin' | 'authMethod' | 'keyId'>, plan: string): PlanRefusal | undefined {
+  if (!catalog.has(plan)) return { reason: 'unknown_plan', plans: catalog.all.map((p) => p.name) };
+  if (caller.admin) return undefined;
+  const own = catalog.forPrincipal(caller);
+  return planWithin(catalog.get(plan), own) ? undefined : { reason: 'plan', own: own.name };
+}
+
+/** The plan of a key created without naming one: the default, unless that is looser than the creator's own plan. */
+export function defaultPlanFor(catalog: PlanCatalog, caller: Pick<Principal, 'plan' | 'admin' | 'authMethod' | 'keyId'>): string {
+  const fallback = catalog.config.defaultPlan;
+  return planRefusal(catalog, caller, fallback) === undefined ? fallback : catalog.forPrincipal(caller).name;
+}
+
 export interface IssueKeyInput {
   readonly tenant: string;
   readonly name: string;
@@ -62,6 +83,8 @@ export interface IssueKeyInput {
   readonly rotatedFrom?: string;
   /** The bootstrap admin key only. */
   readonly admin?: true;
+  /** The key's plan (absent: the deployment's default, resolved when used). */
+  readonly plan?: string;
 }
 
 export interface KeyWriter {
@@ -98,6 +121,7 @@ export async function issueKey(deps: KeyIssuerDeps, input: IssueKeyInput): Promi
       ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
       ...(input.rotatedFrom === undefined ? {} : { rotatedFrom: input.rotatedFrom }),
       ...(input.admin ? { admin: true as const } : {}),
+      ...(input.plan === undefined ? {} : { plan: input.plan }),
     };
     try {
       await deps.store.create(record);

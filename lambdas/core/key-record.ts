@@ -33,6 +33,8 @@ export interface KeyRecord {
    * Never derived from the tenant's name, which a token's claims could imitate.
    */
   readonly admin?: true;
+  /** The key's plan (plans.ts); absent: the deployment's default plan (the admin plan for the bootstrap key). */
+  readonly plan?: string;
 }
 
 export type KeyState = 'active' | 'expired' | 'revoked';

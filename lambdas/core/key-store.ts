@@ -10,6 +10,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from './batch-get.js';
 import { DependencyError, ValidationError } from './errors.js';
 import { isCanonicalInstant } from './instant.js';
 import { GSI1 } from './table.js';
@@ -89,6 +90,13 @@ export class DynamoKeyStore {
     return record && record.tenant === tenant ? record : undefined;
   }
 
+  /** The tenant's keys among `ids` (another tenant's, or a missing one, is simply absent), 100 per request. */
+  async getManyForTenant(ids: readonly string[], tenant: string): Promise<Map<string, KeyRecord>> {
+    const items = await batchGet(this.doc, this.tableName, ids.map((id) => ({ pk: keyPk(id), sk: KEY_SK })), 'key-store');
+    const records = items.map(toKeyRecord).filter((r) => r.tenant === tenant);
+    return new Map(records.map((r) => [r.id, r]));
+  }
+
   /**
    * Sets revokedAt (unless already revoked at or before that time) for a key of `tenant`. `changed` is false when
    * the key was already revoked; undefined when no such key exists for that tenant.
@@ -121,6 +129,34 @@ export class DynamoKeyStore {
         const existing = await this.getForTenant(id, tenant);
         if (existing?.admin === true && !options.mayTouchAdminKey) return { forbidden: true };
         return existing ? { record: existing, changed: false } : undefined;
+      }
+      throw new DependencyError('key-store', error);
+    }
+  }
+
+  /**
+   * Puts key `id` of `tenant` on `plan`; answers the updated record, `forbidden` for the bootstrap admin key (unless
+   * the caller may touch it), or undefined when the tenant has no such key.
+   */
+  async setPlan(id: string, tenant: string, plan: string, options: { mayTouchAdminKey?: boolean } = {}): Promise<{ record: KeyRecord } | { forbidden: true } | undefined> {
+    const adminGuard = options.mayTouchAdminKey ? '' : ' AND attribute_not_exists(admin)';
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: keyPk(id), sk: KEY_SK },
+          UpdateExpression: 'SET #plan = :plan',
+          ConditionExpression: `attribute_exists(pk) AND tenant = :tenant${adminGuard}`,
+          ExpressionAttributeNames: { '#plan': 'plan' },
+          ExpressionAttributeValues: { ':plan': plan, ':tenant': tenant },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? { record: toKeyRecord(out.Attributes) } : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const existing = await this.getForTenant(id, tenant);
+        return existing?.admin === true && !options.mayTouchAdminKey ? { forbidden: true } : undefined;
       }
       throw new DependencyError('key-store', error);
     }

@@ -78,6 +78,7 @@ export function principalFromKey(record: KeyRecord, catalog: ScopeCatalog): Prin
     scopes: effectiveScopes(record, catalog),
     keyId: record.id,
     admin: record.admin === true,
+    ...(record.plan === undefined ? {} : { plan: record.plan }),
   };
 }
 

@@ -37,6 +37,8 @@ export const METRICS = {
   /** One per decision answered from the authorizer's own cache / not. */
   DecisionCacheHits: { unit: 'Count', dimensions: [] },
   DecisionCacheMisses: { unit: 'Count', dimensions: [] },
+  /** One per request refused by its credential's plan (429). limit: rate | quota. */
+  PlanLimited: { unit: 'Count', dimensions: ['limit'] },
   /** Time inside the authorizer for one decision. */
   DecisionLatency: { unit: 'Milliseconds', dimensions: [] },
   // --- handlers ---------------------------------------------------------------------------------------------------

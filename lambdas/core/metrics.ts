@@ -70,7 +70,7 @@ export function statusClassOf(status: number): (typeof STATUS_CLASSES)[number] {
   return hundreds >= 1 && hundreds <= 5 ? (`${hundreds}xx` as (typeof STATUS_CLASSES)[number]) : '5xx';
 }
 
-const STORE_DEPENDENCIES = new Set(['key-store', 'usage-store', 'audit-store', 'item-store', 'mode-tracker', 'store']);
+const STORE_DEPENDENCIES = new Set(['key-store', 'usage-store', 'quota-store', 'audit-store', 'item-store', 'mode-tracker', 'store']);
 
 /** Which dependency an error of a decision came from: the first `dependency` (DependencyError) or JWKS error in its cause chain. */
 export function dependencyOf(error: unknown): (typeof DEPENDENCIES)[number] {

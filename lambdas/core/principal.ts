@@ -2,6 +2,7 @@
  * Who is calling, after a credential has been verified. The authorizer puts this into the policy context
  * (scalars only, as API Gateway requires); handlers read it back with {@link principalFromContext}.
  */
+import { isPlanName } from './plans.js';
 import { ADMIN_GROUP, isScopeName, type Scope, type ScopeCatalog } from './scopes.js';
 import { tenantProblem } from './tenant.js';
 
@@ -15,6 +16,11 @@ export interface Principal {
   readonly keyId?: string;
   /** Cross-tenant audit reads: group `admins` and the bootstrap admin key. */
   readonly admin: boolean;
+  /**
+   * The plan the credential names (a key's record, a token's client id or group): absent means the deployment's
+   * default (the admin plan for the bootstrap key). Resolved by PlanCatalog.forPrincipal.
+   */
+  readonly plan?: string;
 }
 
 export const ANONYMOUS_PRINCIPAL_ID = 'anonymous';
@@ -37,6 +43,7 @@ export function principalToContext(p: Principal): AuthorizerContext {
   // Always present (empty for principals that are not keys): an HTTP integration maps context.authorizer.keyId to a
   // header, and API Gateway's handling of a mapping from a key the context lacks is not something to rely on.
   context.keyId = p.keyId ?? '';
+  context.plan = p.plan ?? '';
   return context;
 }
 
@@ -49,7 +56,7 @@ const AUTH_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['api_key', 'jwt',
  */
 export function principalFromContext(context: Record<string, unknown> | null | undefined, catalog?: ScopeCatalog): Principal | undefined {
   if (!context) return undefined;
-  const { principalId, authMethod, tenant, scopes, keyId, admin } = context;
+  const { principalId, authMethod, tenant, scopes, keyId, admin, plan } = context;
   // An empty tenant or principal would be one shared namespace for everyone who has none: refuse it.
   if (typeof principalId !== 'string' || typeof tenant !== 'string' || typeof authMethod !== 'string') return undefined;
   if (principalId === '' || tenant === '') return undefined;
@@ -66,6 +73,7 @@ export function principalFromContext(context: Record<string, unknown> | null | u
     scopes: catalog ? catalog.sort(scopeList) : [...new Set(scopeList)],
     admin: admin === 'true' || admin === true,
     ...(typeof keyId === 'string' && keyId !== '' ? { keyId } : {}),
+    ...(typeof plan === 'string' && isPlanName(plan) ? { plan } : {}),
   };
 }
 

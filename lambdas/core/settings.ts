@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import { KEY_ENVIRONMENTS } from './api-key.js';
 import { ConfigError } from './errors.js';
 import { isAllowedJwksUri } from './jwks-fetcher.js';
+import { isPlanName, planReferences, UNLIMITED_PLAN, type PlanConfig } from './plans.js';
 import { isScopeName, type Scope, type ScopeCatalog } from './scopes.js';
 import { MAX_TENANT_PREFIX_BYTES, tenantProblem } from './tenant.js';
 
@@ -91,6 +92,42 @@ const cognito = z.strictObject({
   // lives with its one reader, token-verifier.ts). Cognito's rule for identifiers: 1–256 printable ASCII characters
   // other than `"` and `\`.
   resourceServerId: z.optional(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/, 'a Cognito resource server identifier'))),
+});
+
+const planName = () => z.string().check(z.refine(isPlanName, 'a plan name: a lowercase letter, then up to 31 lowercase letters, digits or hyphens'));
+
+const planLimits = z
+  .strictObject({
+    rate: z.optional(z.number().check(z.positive(), z.maximum(10_000))),
+    burst: z.optional(z.int().check(z.minimum(1), z.maximum(5_000))),
+    quota: z.optional(z.strictObject({ limit: z.int().check(z.minimum(1), z.maximum(1_000_000_000_000)), period: z.enum(['day', 'month']) })),
+  })
+  .check(z.refine((p) => p.burst === undefined || p.rate !== undefined, { message: 'burst needs a rate' }));
+
+const planConfig = z
+  .strictObject({
+    plans: z._default(z.record(planName(), planLimits), {}),
+    defaultPlan: z._default(planName(), UNLIMITED_PLAN),
+    adminPlan: z._default(planName(), UNLIMITED_PLAN),
+    tokens: z._default(
+      z.strictObject({
+        clientIds: z._default(z.record(nonEmpty(), planName()), {}),
+        groups: z._default(z.array(z.strictObject({ group: nonEmpty(), plan: planName() })), []),
+      }),
+      { clientIds: {}, groups: [] },
+    ),
+  })
+  .check(
+    z.refine((c) => !Object.hasOwn(c.plans, UNLIMITED_PLAN), { message: `${UNLIMITED_PLAN} is built in (no limits) and cannot be redefined` }),
+    z.refine((c) => planReferences(c as PlanConfig).every((name) => name === UNLIMITED_PLAN || Object.hasOwn(c.plans, name)), {
+      message: 'defaultPlan, adminPlan and every token mapping must name a defined plan (or unlimited)',
+    }),
+  );
+
+/** The static API keys that select API Gateway usage plans (docs/plans.md): not credentials, only signals. */
+const usageKeys = z.strictObject({
+  open: z.string().check(z.regex(/^[A-Za-z0-9_-]{20,128}$/, '20–128 letters, digits, - or _')),
+  limited: z.string().check(z.regex(/^[A-Za-z0-9_-]{20,128}$/, '20–128 letters, digits, - or _')),
 });
 
 /** A tenant prefix leaves room for the tenant itself and cannot smuggle in what tenant.ts refuses in a tenant. */
@@ -179,6 +216,17 @@ export const SETTINGS = {
   },
   throttleRateLimit: { env: 'GATEHOUSE_THROTTLE_RATE_LIMIT', schema: z._default(int(1, 10_000), 100), expected: 'an integer from 1 to 10000 (requests per second, stage-wide)' },
   throttleBurstLimit: { env: 'GATEHOUSE_THROTTLE_BURST_LIMIT', schema: z._default(int(1, 5_000), 200), expected: 'an integer from 1 to 5000' },
+  plans: {
+    env: 'GATEHOUSE_PLANS',
+    schema: z._default(json(planConfig), { plans: {}, defaultPlan: UNLIMITED_PLAN, adminPlan: UNLIMITED_PLAN, tokens: { clientIds: {}, groups: [] } }),
+    expected:
+      'JSON {plans: {<name>: {rate?, burst?, quota?: {limit, period: day|month}}}, defaultPlan?, adminPlan?, tokens?: {clientIds?: {<client id>: <plan>}, groups?: [{group, plan}]}} (docs/plans.md)',
+  },
+  usageKeys: {
+    env: 'GATEHOUSE_USAGE_KEYS',
+    schema: z._default(json(z.nullable(usageKeys)), null),
+    expected: 'JSON {open, limited}: the values of the two API keys behind the usage plans that carry limit decisions (set by the CDK app and the local stack)',
+  },
   auditRetentionDays: { env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', schema: z._default(int(1, 3650), 90), expected: 'an integer from 1 to 3650' },
 } as const;
 

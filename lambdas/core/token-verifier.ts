@@ -19,6 +19,7 @@ import {
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { ConfigError, DependencyError } from './errors.js';
 import { JwksFetchError, JwksRefetchGate } from './jwks-fetcher.js';
+import type { PlanCatalog } from './plans.js';
 import { isAdminGroupMember, type Principal } from './principal.js';
 import type { Scope, ScopeCatalog } from './scopes.js';
 import { isReservedTenant, MAX_TENANT_PREFIX_BYTES, normaliseTenant, tenantProblem } from './tenant.js';
@@ -77,6 +78,8 @@ type ClaimNames = Pick<OidcIssuerConfig, 'scopeClaim' | 'groupsClaim' | 'tenantC
   readonly tenantPrefix?: string;
   /** '' (or absent): bare scopes only. */
   readonly scopePrefix?: string | undefined;
+  /** The deployment's plans: which one a token is on, by client id or group (plans.ts). */
+  readonly plans?: PlanCatalog | undefined;
 };
 
 interface IssuerEntry {
@@ -89,6 +92,8 @@ interface IssuerEntry {
 export interface TokenVerifierOptions {
   /** The deployment's scopes. */
   readonly scopes: ScopeCatalog;
+  /** The deployment's plans (default: none, every principal unlimited). */
+  readonly plans?: PlanCatalog;
   readonly cognito?: CognitoIssuerConfig;
   readonly issuers: readonly OidcIssuerConfig[];
   readonly fetcher: Fetcher;
@@ -114,7 +119,7 @@ export class TokenVerifier {
         { jwksCache },
       );
       const { issuer } = CognitoJwtVerifier.parseUserPoolId(c.userPoolId);
-      const claims: ClaimNames = { ...DEFAULT_CLAIMS, catalog: options.scopes, scopePrefix: `${c.resourceServerId ?? DEFAULT_RESOURCE_SERVER_ID}/` };
+      const claims: ClaimNames = { ...DEFAULT_CLAIMS, catalog: options.scopes, plans: options.plans, scopePrefix: `${c.resourceServerId ?? DEFAULT_RESOURCE_SERVER_ID}/` };
       this.byIssuer.set(issuer, { verifySync: (t) => verifier.verifySync(t), verify: (t) => verifier.verify(t), claims });
     }
     for (const cfg of options.issuers) {
@@ -136,7 +141,7 @@ export class TokenVerifier {
       this.byIssuer.set(cfg.issuer, {
         verifySync: (t) => verifier.verifySync(t),
         verify: (t) => verifier.verify(t),
-        claims: { ...cfg, catalog: options.scopes, ...(tenantPrefix === undefined ? {} : { tenantPrefix }) },
+        claims: { ...cfg, catalog: options.scopes, plans: options.plans, ...(tenantPrefix === undefined ? {} : { tenantPrefix }) },
       });
     }
   }
@@ -327,7 +332,8 @@ export function mapClaims(payload: JwtPayload, claims: ClaimNames): ClaimsMappin
   const tenant = normaliseTenant(bare, claims.tenantPrefix);
   if (!tenant.ok) return { ok: false, reason: 'bad_tenant' };
   if (isReservedTenant(tenant.tenant)) return { ok: false, reason: 'reserved_tenant' };
-  return { ok: true, principal: { principalId: sub, authMethod: 'jwt', tenant: tenant.tenant, scopes, admin: isPerson && isAdminGroupMember(groups) } };
+  const principal: Principal = { principalId: sub, authMethod: 'jwt', tenant: tenant.tenant, scopes, admin: isPerson && isAdminGroupMember(groups) };
+  return { ok: true, principal: claims.plans ? { ...principal, plan: claims.plans.forToken(clientId, groups) } : principal };
 }
 
 /** {@link mapClaims}, for callers that only need the principal (undefined when the claims yield none). */

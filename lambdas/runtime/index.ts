@@ -18,8 +18,17 @@ import { PRINCIPAL_HEADERS } from '../core/principal-headers.js';
 export type { Principal } from '../core/principal.js';
 export { AuthenticationError, GatehouseError, NotFoundError, PermissionError, ValidationError, PROBLEM_CONTENT_TYPE } from '../core/errors.js';
 export { PRINCIPAL_HEADERS } from '../core/principal-headers.js';
+import { rateLimitHeadersFromContext } from '../core/plan-context.js';
 
 /** The caller, from a Lambda proxy event behind the Gatehouse authorizer; undefined when there is none. */
+/**
+ * The `RateLimit-Policy` and `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers-09) for the caller's plan, from
+ * the authorizer's context: add them to a successful response (gatehouseHandler does). Empty without plans.
+ */
+export function rateLimitHeaders(event: Pick<APIGatewayProxyEvent, 'requestContext'>): Record<string, string> {
+  return rateLimitHeadersFromContext(event.requestContext?.authorizer);
+}
+
 export function principalFromEvent(event: Pick<APIGatewayProxyEvent, 'requestContext'>): Principal | undefined {
   return principalFromContext(event.requestContext?.authorizer);
 }
@@ -94,10 +103,17 @@ export function gatehouseHandler(
     try {
       const principal = requirePrincipal(principalFromEvent(event), options);
       const result = await handle({ event, principal });
-      if ('statusCode' in result) return result;
+      // A success carries what the caller's plan has left (RateLimit fields), as Gatehouse's own handlers do.
+      const limits = rateLimitHeaders(event);
+      if ('statusCode' in result) return result.statusCode < 400 ? { ...result, headers: { ...limits, ...result.headers } } : result;
       return {
         statusCode: result.status,
-        headers: { 'Cache-Control': 'no-store', ...(result.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...result.headers },
+        headers: {
+          'Cache-Control': 'no-store',
+          ...(result.status < 400 ? limits : {}),
+          ...(result.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...result.headers,
+        },
         body: result.body === undefined ? '' : JSON.stringify(result.body),
       };
     } catch (error) {

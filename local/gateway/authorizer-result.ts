@@ -16,6 +16,8 @@ export interface ValidAuthorizerResult {
   readonly principalId: string;
   readonly policyDocument: APIGatewayAuthorizerResult['policyDocument'];
   readonly context: Readonly<Record<string, string | number | boolean>>;
+  /** The API key whose usage plan applies (apiKeySource AUTHORIZER), when the authorizer named one. */
+  readonly usageIdentifierKey?: string;
 }
 
 /** Lambda's errorMessage of a thrown value: `error.message` for an Error, the string itself for a string. */
@@ -31,7 +33,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** The result as API Gateway would use it, or undefined when it is malformed. */
 export function validateAuthorizerResult(raw: unknown): ValidAuthorizerResult | undefined {
   if (!isRecord(raw)) return undefined;
-  const { principalId, policyDocument, context } = raw;
+  const { principalId, policyDocument, context, usageIdentifierKey } = raw;
   if (typeof principalId !== 'string' || principalId === '') return undefined;
   if (!isRecord(policyDocument)) return undefined;
   const scalars = emptyRecord<string | number | boolean>();
@@ -42,7 +44,12 @@ export function validateAuthorizerResult(raw: unknown): ValidAuthorizerResult | 
       scalars[key] = value;
     }
   }
-  return { principalId, policyDocument: policyDocument as unknown as ValidAuthorizerResult['policyDocument'], context: scalars };
+  return {
+    principalId,
+    policyDocument: policyDocument as unknown as ValidAuthorizerResult['policyDocument'],
+    context: scalars,
+    ...(typeof usageIdentifierKey === 'string' ? { usageIdentifierKey } : {}),
+  };
 }
 
 /** `requestContext.authorizer` of the integration event: every context value as a string, plus principalId. */

@@ -87,6 +87,12 @@ export interface LocalGatewayOptions {
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Called after every authorizer invocation (the Lambda's per-invocation bookkeeping). */
   readonly afterAuthorizer?: () => void;
+  /**
+   * The stage's usage plans, as the CDK app deploys them when plans limit anything (docs/plans.md): every method with
+   * the authorizer requires an API key, which comes from the authorizer (apiKeySource AUTHORIZER); a key no usage plan
+   * knows is answered INVALID_API_KEY, rendered with the authorizer's context. Absent: no method requires a key.
+   */
+  readonly usagePlanKeys?: readonly string[];
 }
 
 export interface LocalGateway {
@@ -257,6 +263,17 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
 
     // Cached or fresh, the policy is evaluated against THIS request's methodArn.
     if (evaluatePolicy(result.policyDocument, arn) !== 'allow') return fail('ACCESS_DENIED');
+    // Then the usage plan of the key the authorizer named: one the stage's plans do not know is INVALID_API_KEY.
+    const usageKey = result.usageIdentifierKey;
+    if (options.usagePlanKeys && (usageKey === undefined || !options.usagePlanKeys.includes(usageKey))) {
+      return {
+        ok: false,
+        outcome: {
+          reply: gatewayError('INVALID_API_KEY', request.requestId, { ...replyOptions, authorizerContext: result.context }),
+          answeredBy: 'authorizer',
+        },
+      };
+    }
     return { ok: true, context: integrationAuthorizerContext(result, now() - started) };
   }
 

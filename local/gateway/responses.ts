@@ -8,7 +8,9 @@ import {
   GATEWAY_RESPONSES,
   gatewayMadeHeaders,
   gatewayResponseBody,
+  gatewayResponseContextHeaders,
   gatewayResponseHeaders,
+  renderGatewayResponseBody,
   WAF_RATE_LIMITED,
   wafRateLimitedHeaders,
   type GatewayResponseDefinition,
@@ -46,13 +48,24 @@ export interface GatewayReplyOptions {
   readonly corsOrigins: readonly string[];
 }
 
-/** A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts). */
-export function gatewayError(type: LocalGatewayResponseType, requestId: string, options: GatewayReplyOptions & { close?: boolean }): GatewayReply {
+/**
+ * A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts), rendered as
+ * API Gateway renders its template, with the authorizer's context where the response reads it.
+ */
+export function gatewayError(
+  type: LocalGatewayResponseType,
+  requestId: string,
+  options: GatewayReplyOptions & { close?: boolean; authorizerContext?: Readonly<Record<string, unknown>> },
+): GatewayReply {
   const definition = definitionFor(type);
   return {
     status: definition.status,
-    headers: { ...gatewayResponseHeaders(definition, options.corsOrigins), [GATEWAY_RESPONSE_HEADER]: type },
-    body: gatewayResponseBody(definition, requestId),
+    headers: {
+      ...gatewayResponseHeaders(definition, options.corsOrigins),
+      ...gatewayResponseContextHeaders(definition, options.authorizerContext),
+      [GATEWAY_RESPONSE_HEADER]: type,
+    },
+    body: renderGatewayResponseBody(definition, requestId, options.authorizerContext),
     ...(options.close ? { close: true } : {}),
   };
 }

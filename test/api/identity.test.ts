@@ -35,7 +35,7 @@ describe('GET /v1/whoami', () => {
     const p = principal('tenant-w', ['items:read'], { authMethod: 'api_key', keyId: 'AbCdEfGhIjKl', principalId: 'key:AbCdEfGhIjKl' });
     const res = await whoami(apiEvent({ method: 'GET', path: '/v1/whoami', principal: p }), lambdaContext());
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res)).toEqual({ principalId: 'key:AbCdEfGhIjKl', authMethod: 'api_key', tenant: 'tenant-w', scopes: ['items:read'], keyId: 'AbCdEfGhIjKl' });
+    expect(bodyOf(res)).toEqual({ principalId: 'key:AbCdEfGhIjKl', authMethod: 'api_key', tenant: 'tenant-w', scopes: ['items:read'], plan: 'unlimited', keyId: 'AbCdEfGhIjKl' });
   });
 
   it('an unusable configuration answers a 500 envelope and logs why', async () => {

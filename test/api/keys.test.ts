@@ -50,7 +50,7 @@ describe('POST /v1/keys', () => {
     const res = await call({ method: 'POST', path: '/v1/keys', principal: alice, body: { name: 'deploy bot', scopes: ['items:read', 'items:write'] } });
     expect(res.statusCode).toBe(201);
     const body = bodyOf(res);
-    expect(Object.keys(body).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'key', 'name', 'scopes']);
+    expect(Object.keys(body).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'key', 'name', 'plan', 'scopes']);
     expect(body.key).toMatch(/^gth_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}$/);
     expect(res.headers).toMatchObject({ 'Cache-Control': 'no-store', 'Content-Type': 'application/json', Location: `/v1/keys/${String(body.id)}` });
     expect(res.headers?.['Strict-Transport-Security']).toMatch(/max-age=\d+/);

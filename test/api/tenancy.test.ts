@@ -56,6 +56,7 @@ describe('cross-tenant matrix', () => {
       'GET /v1/keys/{keyId}',
       'DELETE /v1/keys/{keyId}',
       'POST /v1/keys/{keyId}/rotate',
+      'PUT /v1/keys/{keyId}/plan',
       'GET /v1/items/{itemId}',
       'PUT /v1/items/{itemId}',
       'DELETE /v1/items/{itemId}',
@@ -65,7 +66,7 @@ describe('cross-tenant matrix', () => {
   it.each(resourceRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s with the owner\'s id → 404, nothing changed', async (_name, route) => {
     const before = await ownerSnapshot();
     const path = route.path.replace('{keyId}', ids.keyId!).replace('{itemId}', ids.itemId!);
-    const body = route.method === 'PUT' ? { name: 'stolen', data: {} } : route.method === 'POST' ? {} : undefined;
+    const body = route.path.endsWith('/plan') ? { plan: 'unlimited' } : route.method === 'PUT' ? { name: 'stolen', data: {} } : route.method === 'POST' ? {} : undefined;
     const res = await call(route.handler, { method: route.method, path, principal: intruder, ...(body ? { body } : {}), headers: { 'If-Match': '*' } });
     expect(res.statusCode).toBe(404);
     expect(bodyOf(res)).toMatchObject({ code: 'NOT_FOUND' });

@@ -193,8 +193,8 @@ describe('GET /v1/usage', () => {
     expect(a.status).toBe(200);
     expect(a.body).toEqual({
       usage: [
-        { keyId: 'routekeyA001', requests: 7, lastUsedAt: '2030-02-02T02:02:02.000Z' },
-        { keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z' },
+        { keyId: 'routekeyA001', requests: 7, lastUsedAt: '2030-02-02T02:02:02.000Z', plan: 'unlimited' },
+        { keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z', plan: 'unlimited' },
       ],
     });
     const b = await call(principal('route-b'));
@@ -206,7 +206,7 @@ describe('GET /v1/usage', () => {
 
   it("narrows to one key; another tenant's key has no usage", async () => {
     expect((await call(principal('route-a'), { keyId: 'routekeyA002' })).body.usage).toEqual([
-      { keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z' },
+      { keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z', plan: 'unlimited' },
     ]);
     const foreign = await call(principal('route-a'), { keyId: 'routekeyB001' });
     expect(foreign.status).toBe(200);
@@ -229,7 +229,7 @@ describe('GET /v1/usage', () => {
     expect(first.body.usage.map((u) => u.keyId)).toEqual(['routekeyA001']);
     expect(decodeUsagePageToken(first.body.nextToken!)).toBe('routekeyA001');
     const second = await call(principal('route-a'), { limit: '1', nextToken: first.body.nextToken! });
-    expect(second.body).toEqual({ usage: [{ keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z' }] });
+    expect(second.body).toEqual({ usage: [{ keyId: 'routekeyA002', requests: 3, lastUsedAt: '2030-02-02T02:02:02.000Z', plan: 'unlimited' }] });
     // The default page holds them all (1000 rows), with no token.
     expect((await call(principal('route-a'))).body).not.toHaveProperty('nextToken');
 

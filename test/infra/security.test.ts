@@ -434,7 +434,12 @@ describe('API', () => {
       expect(Object.keys(headers).some((h) => h.includes('Access-Control'))).toBe(false);
       const template = (r!.ResponseTemplates as Record<string, string>)['application/json']!;
       expect(template).toContain('"requestId":"$context.requestId"');
-      expect(JSON.parse(template)).toMatchObject({ status: def.status, code: def.code, detail: def.detail, type: expect.stringContaining('https://') });
+      // A response with variants (the plan-limit 429) is a VTL choice: each branch is the envelope.
+      const branches = def.variants ? template.split(/#(?:if|elseif)\([^)]*\)|#else|#end/).filter((x) => x !== '') : [template];
+      expect(branches).toHaveLength(def.variants ? def.variants.cases.length + 1 : 1);
+      expect(JSON.parse(branches.at(-1)!)).toMatchObject({ status: def.status, code: def.code, detail: def.detail, type: expect.stringContaining('https://') });
+      def.variants?.cases.forEach((c, i) => expect(JSON.parse(branches[i]!)).toMatchObject({ status: def.status, code: c.code, detail: c.detail }));
+      for (const [name, key] of Object.entries(def.contextHeaders ?? {})) expect(headers[`gatewayresponse.header.${name}`]).toBe(`context.authorizer.${key}`);
     }
     const unauthorized = responses.find((x) => x.ResponseType === 'UNAUTHORIZED')!.ResponseParameters as Record<string, string>;
     expect(unauthorized['gatewayresponse.header.WWW-Authenticate']).toBe(`'Bearer realm="gatehouse"'`);
@@ -503,7 +508,8 @@ describe('API', () => {
     const env = (fn: { node: { defaultChild?: unknown } }) =>
       (props(resourcesOf(t.api, 'AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]!).Environment as { Variables: Record<string, unknown> }).Variables;
     const authorizer = env(synth.stacks.api.authorizerFunction.fn);
-    const expectedNames = AUTHORIZER_SETTINGS.filter((n) => n !== 'localPepper').map((n) => SETTINGS[n].env);
+    // No plan limits anything by default: no usage keys (docs/plans.md).
+    const expectedNames = AUTHORIZER_SETTINGS.filter((n) => n !== 'localPepper' && n !== 'usageKeys').map((n) => SETTINGS[n].env);
     expect(Object.keys(authorizer).sort()).toEqual([...new Set([...expectedNames, JWKS_SOURCE_ENV, DEPLOYMENT_ENV])].sort());
     expect(authorizer[JWKS_SOURCE_ENV]).toBe('store');
     expect(authorizer[SETTINGS.keyEnvironment.env]).toBe('live');

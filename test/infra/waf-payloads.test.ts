@@ -104,11 +104,11 @@ describe('the Common rule set on free-form bodies', () => {
 
 describe('free-form body routes come from the route table', () => {
   it('Gatehouse’s own: the item and key writes with a body, nothing else', () => {
-    expect(freeFormBodyPaths(GATEHOUSE_APP)).toEqual(['/v1/keys', '/v1/keys/{keyId}/rotate', '/v1/items', '/v1/items/{itemId}']);
+    expect(freeFormBodyPaths(GATEHOUSE_APP)).toEqual(['/v1/keys', '/v1/keys/{keyId}/rotate', '/v1/keys/{keyId}/plan', '/v1/items', '/v1/items/{itemId}']);
   });
 
   it('a team’s app: Gatehouse’s routes under the mount, plus the targets the team names', () => {
-    expect(freeFormBodyPaths(WEATHER_APP)).toEqual(['/gatehouse/v1/keys', '/gatehouse/v1/keys/{keyId}/rotate']);
+    expect(freeFormBodyPaths(WEATHER_APP)).toEqual(['/gatehouse/v1/keys', '/gatehouse/v1/keys/{keyId}/rotate', '/gatehouse/v1/keys/{keyId}/plan']);
     expect(freeFormBodyPaths(WEATHER_APP, ['stations'])).toContain('/stations/{stationId}/readings');
     expect(() => freeFormBodyPaths(WEATHER_APP, ['nothing'])).toThrow(/no target or handler group nothing/);
   });

@@ -407,11 +407,14 @@ describe('11.14: CORS and Cache-Control on every gateway-made answer', () => {
     for (const origins of [[], [ORIGIN], [ORIGIN, OTHER_ORIGIN]]) {
       it(`finding 11.14: with ${origins.length} origin(s), every gateway response and the WAF 429 carry exactly the local gateway’s headers`, () => {
         const { templates } = synthGatehouse({ corsOrigins: origins });
+        // The plan-limit response maps Retry-After from the authorizer's context: API Gateway fills it in per request.
+        const authorizerContext = { retryAfter: '7' };
+        const fill = (v: string) => v.replace(/^context\.authorizer\.(\w+)$/, (_, name: string) => authorizerContext[name as keyof typeof authorizerContext]);
         for (const def of GATEWAY_RESPONSES) {
           const deployed = Object.fromEntries(
-            Object.entries(gatewayHeaders(templates.api, def.type)).map(([k, v]) => [k.replace('gatewayresponse.header.', ''), v.replace(/^'(.*)'$/, '$1')]),
+            Object.entries(gatewayHeaders(templates.api, def.type)).map(([k, v]) => [k.replace('gatewayresponse.header.', ''), fill(v.replace(/^'(.*)'$/, '$1'))]),
           );
-          expect(deployed, def.type).toEqual(localHeaders(gatewayError(def.type, 'r', { corsOrigins: origins }).headers));
+          expect(deployed, def.type).toEqual(localHeaders(gatewayError(def.type, 'r', { corsOrigins: origins, authorizerContext }).headers));
           expect(deployed['Cache-Control']).toBe('no-store');
           expect(JSON.stringify(deployed)).not.toContain('method.request');
           if (origins.length === 1) expect(deployed['Access-Control-Allow-Origin']).toBe(ORIGIN);

@@ -73,6 +73,7 @@ describe('the cross-tenant matrix over real HTTP', () => {
       'GET /v1/keys/{keyId}',
       'DELETE /v1/keys/{keyId}',
       'POST /v1/keys/{keyId}/rotate',
+      'PUT /v1/keys/{keyId}/plan',
       'GET /v1/items/{itemId}',
       'PUT /v1/items/{itemId}',
       'DELETE /v1/items/{itemId}',
@@ -87,7 +88,7 @@ describe('the cross-tenant matrix over real HTTP', () => {
           for (const route of RESOURCE_ROUTES) {
             const path = route.path.replace('{keyId}', owner.keyId).replace('{itemId}', owner.itemId);
             const missing = route.path.replace('{keyId}', 'AAAAAAAAAAAA').replace('{itemId}', randomUUID());
-            const body = route.method === 'PUT' ? { name: 'stolen', data: {} } : route.method === 'POST' ? { gracePeriodSeconds: 0 } : undefined;
+            const body = route.path.endsWith('/plan') ? { plan: 'unlimited' } : route.method === 'PUT' ? { name: 'stolen', data: {} } : route.method === 'POST' ? { gracePeriodSeconds: 0 } : undefined;
             const options = { credential, ...(body ? { body } : {}), headers: { 'If-Match': '*' } };
             const [res, absent] = await Promise.all([call(stack, route.method, path, options), call(stack, route.method, missing, options)]);
             figures.matrixRequests++;

@@ -1,4 +1,4 @@
-/** `gatehouse keys create|list|get|revoke|rotate`: the API keys of the caller's tenant. */
+/** `gatehouse keys create|list|get|revoke|rotate|plan`: the API keys of the caller's tenant. */
 import type { Command } from 'commander';
 
 import type { Scope } from '../../../lambdas/core/scopes.js';
@@ -13,6 +13,7 @@ interface CreateOptions {
   name: string;
   scopes: Scope[];
   expiresAt?: string;
+  plan?: string;
 }
 
 interface ListOptions {
@@ -31,6 +32,7 @@ function printNewKey(out: Output, created: CreatedKey, extra: readonly (readonly
         ['id', created.id],
         ['name', created.name],
         ['scopes', created.scopes.join(' ')],
+        ['plan', created.plan],
         ['created', formatTime(created.createdAt)],
         ['expires', formatTime(created.expiresAt)],
         ['rotated from', created.rotatedFrom],
@@ -44,7 +46,12 @@ function printNewKey(out: Output, created: CreatedKey, extra: readonly (readonly
 
 async function create(context: CommandContext, command: Command, options: CreateOptions): Promise<void> {
   const { client, out } = await context.authedClient(command);
-  const created = await client.createKey({ name: options.name, scopes: options.scopes, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}) });
+  const created = await client.createKey({
+    name: options.name,
+    scopes: options.scopes,
+    ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+    ...(options.plan ? { plan: options.plan } : {}),
+  });
   printNewKey(out, created);
 }
 
@@ -90,6 +97,7 @@ async function get(context: CommandContext, command: Command, keyId: string): Pr
       ['name', key.name],
       ['status', key.status],
       ['scopes', key.scopes.join(' ')],
+      ['plan', key.plan],
       ['created', `${formatTime(key.createdAt)} by ${key.createdBy}`],
       ['expires', formatTime(key.expiresAt)],
       ['revoked', key.revokedAt ? formatTime(key.revokedAt) : undefined],
@@ -107,6 +115,13 @@ async function revoke(context: CommandContext, command: Command, keyId: string):
   else out.out(line(`Revoked key ${keyId}. It is refused everywhere within 5 s.`));
 }
 
+async function setPlan(context: CommandContext, command: Command, keyId: string, plan: string): Promise<void> {
+  const { client, out } = await context.authedClient(command);
+  const key = await client.setKeyPlan(keyId, plan);
+  if (out.json) out.value(key);
+  else out.out(line(`Key ${keyId} is on plan ${key.plan}. The gateway applies it within its decision cache TTL (at most 5 s).`));
+}
+
 async function rotate(context: CommandContext, command: Command, keyId: string, options: { gracePeriod?: number }): Promise<void> {
   const { client, out } = await context.authedClient(command);
   const created = await client.rotateKey(keyId, options.gracePeriod === undefined ? {} : { gracePeriodSeconds: options.gracePeriod });
@@ -122,6 +137,7 @@ export function registerKeys(program: Command, context: CommandContext): void {
     .requiredOption('--name <name>', 'a name to recognise it by')
     .requiredOption('--scopes <scopes>', `comma-separated, a subset of yours: ${ALL_SCOPES.join(',')}`, parseScopes)
     .option('--expires-at <time>', 'ISO 8601 time, e.g. 2030-01-01T00:00:00Z (default: never)')
+    .option('--plan <plan>', "the key's plan, one within your own (default: the deployment's default plan)")
     .action((options: CreateOptions, command: Command) => create(context, command, options));
   keys
     .command('list')
@@ -140,6 +156,12 @@ export function registerKeys(program: Command, context: CommandContext): void {
     .description('revoke a key (refused within 5 s)')
     .argument('<keyId>', 'the 12-character key id')
     .action((keyId: string, _options: unknown, command: Command) => revoke(context, command, keyId));
+  keys
+    .command('plan')
+    .description("put a key on another plan (one within your own; see GET /openapi.json and docs/plans.md)")
+    .argument('<keyId>', 'the 12-character key id')
+    .argument('<plan>', 'the plan name')
+    .action((keyId: string, plan: string, _options: unknown, command: Command) => setPlan(context, command, keyId, plan));
   keys
     .command('rotate')
     .description('replace a key with a new one (printed once)')

@@ -16,6 +16,7 @@ import { allowedOrigin, CORS_EXPOSE_HEADERS } from '../../core/cors.js';
 import { AuthenticationError, GatehouseError, NotFoundError, PermissionError, PROBLEM_CONTENT_TYPE, problemFromError } from '../../core/errors.js';
 import type { Api, Route } from '../../core/api-definition.js';
 import { NO_METRICS, statusClassOf, UNMATCHED_ROUTE, type MetricsSink } from '../../core/metrics.js';
+import { rateLimitHeadersFromContext } from '../../core/plan-context.js';
 import { principalFromContext, type Principal } from '../../core/principal.js';
 import type { ScopeCatalog } from '../../core/scopes.js';
 import { parseJsonBody, validate } from './body.js';
@@ -60,8 +61,10 @@ function lowerCaseHeaders(event: APIGatewayProxyEvent): Map<string, string> {
   return map;
 }
 
-function toResult(response: ApiResponse): APIGatewayProxyResult {
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...response.headers };
+function toResult(response: ApiResponse, event: APIGatewayProxyEvent): APIGatewayProxyResult {
+  // A success says what the caller's plan has left (plan-context.ts); an error says nothing it could misread.
+  const limits = response.status < 400 ? rateLimitHeadersFromContext(event.requestContext?.authorizer) : {};
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...limits, ...response.headers };
   if (response.body === undefined) return { statusCode: response.status, headers, body: '' };
   headers['Content-Type'] ??= 'application/json';
   return { statusCode: response.status, headers, body: typeof response.body === 'string' ? response.body : JSON.stringify(response.body) };
@@ -162,7 +165,7 @@ export function createApiHandler(group: string, operations: Operations, options:
       requestId: event.requestContext?.requestId ?? 'unknown',
       ...(event.requestContext?.identity?.sourceIp ? { sourceIp: event.requestContext.identity.sourceIp } : {}),
     });
-    return toResult(response);
+    return toResult(response, event);
   };
 
   const stack = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()

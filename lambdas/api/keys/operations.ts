@@ -19,23 +19,29 @@
  */
 import { isKeyId, KEY_PREFIX } from '../../core/api-key.js';
 import { AuthenticationError, NotFoundError, PermissionError, ValidationError, type GatehouseError } from '../../core/errors.js';
-import { issueKey, issueRefusal, type Issuer, type IssueRefusal } from '../../core/key-issuer.js';
+import { defaultPlanFor, issueKey, issueRefusal, planRefusal, type Issuer, type IssueRefusal, type PlanRefusal } from '../../core/key-issuer.js';
+import type { PlanCatalog } from '../../core/plans.js';
 import { effectiveScopes, keyState, keyUsableUntil, type KeyRecord } from '../../core/key-record.js';
 import type { Principal } from '../../core/principal.js';
 import type { ScopeCatalog } from '../../core/scopes.js';
 import { createApiHandler } from '../http/api-handler.js';
 import { json, noContent, type ApiRequest } from '../http/types.js';
 import { LATEST_INSTANT_MS } from '../../core/instant.js';
-import { createKeyBody, listKeysQuery, rotateKeyBody } from './schemas.js';
+import { createKeyBody, listKeysQuery, rotateKeyBody, setPlanBody } from './schemas.js';
 import type { z } from 'zod';
 import { httpOptions, type Services } from '../services.js';
 
-export function keyView(record: KeyRecord, nowMs: number, catalog: ScopeCatalog) {
+/** The plan a key is on, as the authorizer resolves it (a removed plan reads as the default). */
+const planOfKey = (record: KeyRecord, plans: PlanCatalog): string =>
+  plans.forPrincipal({ authMethod: 'api_key', admin: record.admin === true, ...(record.plan === undefined ? {} : { plan: record.plan }) }).name;
+
+export function keyView(record: KeyRecord, nowMs: number, catalog: ScopeCatalog, plans: PlanCatalog) {
   return {
     id: record.id,
     prefix: `${KEY_PREFIX}${record.env}_${record.id}`,
     name: record.name,
     scopes: effectiveScopes(record, catalog),
+    plan: planOfKey(record, plans),
     ...(record.admin === true ? { admin: true as const } : {}),
     status: keyState(record, nowMs),
     createdAt: record.createdAt,
@@ -48,12 +54,13 @@ export function keyView(record: KeyRecord, nowMs: number, catalog: ScopeCatalog)
   };
 }
 
-function createdView(key: string, record: KeyRecord, catalog: ScopeCatalog) {
+function createdView(key: string, record: KeyRecord, catalog: ScopeCatalog, plans: PlanCatalog) {
   return {
     id: record.id,
     key,
     name: record.name,
     scopes: effectiveScopes(record, catalog),
+    plan: planOfKey(record, plans),
     createdAt: record.createdAt,
     expiresAt: record.expiresAt ?? null,
     ...(record.rotatedFrom === undefined ? {} : { rotatedFrom: record.rotatedFrom }),
@@ -82,6 +89,14 @@ function assertDeclared(scopes: readonly string[], catalog: ScopeCatalog): void 
   if (unknown.length > 0) {
     throw new ValidationError('Invalid body: scopes.', [{ field: 'scopes', message: `not declared by this API: ${unknown.join(', ')} (declared: ${catalog.all.join(', ')})` }]);
   }
+}
+
+function planRefusalError(refusal: PlanRefusal, plan: string, action: 'create' | 'rotate' | 'change'): GatehouseError {
+  if (refusal.reason === 'unknown_plan') {
+    return new ValidationError('Invalid body: plan.', [{ field: 'plan', message: `not a plan of this API: ${plan} (plans: ${refusal.plans.join(', ')})` }]);
+  }
+  const what = action === 'rotate' ? `Rotating this key would give you a key on plan ${plan}` : `A key on plan ${plan}`;
+  return new PermissionError(`${what}, which is looser than your own plan (${refusal.own}): a key cannot have more than its creator. Ask an administrator.`);
 }
 
 function refusalError(refusal: IssueRefusal, action: 'create' | 'rotate' | 'revoke'): GatehouseError {
@@ -113,6 +128,7 @@ function refusalError(refusal: IssueRefusal, action: 'create' | 'rotate' | 'revo
 export function createKeysHandler(services: Services) {
   const { keys, audit, peppers, settings, logger } = services;
   const catalog = services.api.scopes;
+  const { plans } = services;
   const issuing = { store: keys, peppers, environment: settings.keyEnvironment, now: services.now };
 
   /** Refuses, before anything is read, a caller that may not handle credentials at all. */
@@ -138,7 +154,7 @@ export function createKeysHandler(services: Services) {
   }
 
   /** The one audit event of a key change, attributed to the caller. */
-  function recordKeyEvent(req: ApiRequest, type: 'key.created' | 'key.revoked' | 'key.rotated', keyRecord: KeyRecord, details?: Record<string, string | number>) {
+  function recordKeyEvent(req: ApiRequest, type: 'key.created' | 'key.revoked' | 'key.rotated' | 'key.plan_changed', keyRecord: KeyRecord, details?: Record<string, string | number>) {
     return audit.record({
       type,
       tenant: keyRecord.tenant,
@@ -199,6 +215,9 @@ export function createKeysHandler(services: Services) {
           assertMayHandleKeys(principal);
           const { name, scopes, expiresAt } = req.body;
           assertDeclared(scopes, catalog);
+          const plan = req.body.plan ?? defaultPlanFor(plans, principal);
+          const planRefused = planRefusal(plans, principal, plan);
+          if (planRefused) throw planRefusalError(planRefused, plan, 'create');
           const now = services.now();
           // The schema bounded and normalised expiresAt; "in the future" needs the clock.
           const requestedMs = expiresAt === undefined ? undefined : Date.parse(expiresAt);
@@ -215,16 +234,17 @@ export function createKeysHandler(services: Services) {
             name,
             scopes: catalog.sort(scopes),
             createdBy: actor(principal),
+            plan,
             ...(Number.isFinite(expiresMs) ? { expiresAt: iso(expiresMs) } : {}),
           });
           try {
-            await recordKeyEvent(req, 'key.created', record, { scopes: record.scopes.join(' '), name: record.name });
+            await recordKeyEvent(req, 'key.created', record, { scopes: record.scopes.join(' '), name: record.name, plan });
           } catch (error) {
             // Nobody will ever see this key's plaintext, and its creation is unrecorded: it must not stay usable.
             await discard(record);
             throw error;
           }
-          return { status: 201, body: createdView(key, record, catalog), headers: { Location: `/v1/keys/${record.id}` } };
+          return { status: 201, body: createdView(key, record, catalog, plans), headers: { Location: `/v1/keys/${record.id}` } };
         },
       },
 
@@ -233,7 +253,7 @@ export function createKeysHandler(services: Services) {
         async handle(req: ApiRequest & { queryParams: z.output<typeof listKeysQuery> }) {
           const page = await keys.listForTenant(req.principal.tenant, req.queryParams.limit, req.queryParams.nextToken);
           const now = services.now();
-          return json(200, { keys: page.records.map((r) => keyView(r, now, catalog)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
+          return json(200, { keys: page.records.map((r) => keyView(r, now, catalog, plans)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
         },
       },
 
@@ -241,7 +261,32 @@ export function createKeysHandler(services: Services) {
         async handle(req) {
           const record = await keys.getForTenant(keyIdOf(req), req.principal.tenant);
           if (!record) throw new NotFoundError('No such key.');
-          return json(200, keyView(record, services.now(), catalog));
+          return json(200, keyView(record, services.now(), catalog, plans));
+        },
+      },
+
+      'PUT /v1/keys/{keyId}/plan': {
+        body: setPlanBody,
+        async handle(req: ApiRequest<z.output<typeof setPlanBody>>) {
+          const { principal } = req;
+          assertMayHandleKeys(principal);
+          const target = await keys.getForTenant(keyIdOf(req), principal.tenant);
+          if (!target) throw new NotFoundError('No such key.');
+          const { plan } = req.body;
+          // Both ends must be plans the caller could give a key: the new one (no escalation) and the current one (a
+          // narrower caller does not decide for a broader key, as with revoking).
+          const from = planOfKey(target, plans);
+          const toRefused = planRefusal(plans, principal, plan);
+          if (toRefused) throw planRefusalError(toRefused, plan, 'change');
+          const fromRefused = planRefusal(plans, principal, from);
+          if (fromRefused?.reason === 'plan') {
+            throw new PermissionError(`This key is on plan ${from}, which is looser than your own plan (${fromRefused.own}); ask someone whose plan includes it, or an administrator.`);
+          }
+          const result = await keys.setPlan(target.id, principal.tenant, plan, { mayTouchAdminKey: principal.admin });
+          if (!result) throw new NotFoundError('No such key.');
+          if ('forbidden' in result) throw new PermissionError("Only an administrator can change the bootstrap admin key's plan.");
+          if (from !== plan) await recordKeyEvent(req, 'key.plan_changed', result.record, { from, to: plan });
+          return json(200, keyView(result.record, services.now(), catalog, plans));
         },
       },
 
@@ -280,6 +325,10 @@ export function createKeysHandler(services: Services) {
           const issuer = await issuerOf(principal, now, old);
           const refusal = issueRefusal(issuer, { scopes: effectiveScopes(old, catalog) });
           if (refusal) throw refusalError(refusal, 'rotate');
+          // The successor keeps the old key's plan: that too must be one the caller could have given it.
+          const oldPlan = planOfKey(old, plans);
+          const planRefused = planRefusal(plans, principal, oldPlan);
+          if (planRefused) throw planRefusalError(planRefused, oldPlan, 'rotate');
           assertRotatable(old, now);
           // The successor ends when the old key would have, and no later than a key caller itself: by construction
           // within the rule above. (assertRotatable has ruled out an expiry that does not parse.)
@@ -293,6 +342,7 @@ export function createKeysHandler(services: Services) {
             scopes: old.admin === true ? [] : catalog.sort(old.scopes),
             createdBy: actor(principal),
             rotatedFrom: old.id,
+            ...(old.plan === undefined ? {} : { plan: old.plan }),
             // The bootstrap admin key's successor stays the admin key (only an administrator gets this far).
             ...(old.admin === true ? { admin: true as const } : {}),
             ...(Number.isFinite(successorEnd) ? { expiresAt: iso(successorEnd) } : {}),
@@ -305,7 +355,7 @@ export function createKeysHandler(services: Services) {
             await undoRotation(old, record, graceUntil);
             throw error;
           }
-          return { status: 201, body: createdView(key, record, catalog), headers: { Location: `/v1/keys/${record.id}` } };
+          return { status: 201, body: createdView(key, record, catalog, plans), headers: { Location: `/v1/keys/${record.id}` } };
         },
       },
     },

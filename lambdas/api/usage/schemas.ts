@@ -24,6 +24,20 @@ export const keyUsageSchema = z.object({
   keyId: z.string(),
   requests: z.number().int().describe('Requests allowed with this key (written by each authorizer container at most once a minute).'),
   lastUsedAt: z.string().describe('ISO 8601.'),
+  plan: z.string().describe("The key's plan (docs/plans.md)"),
+  quota: z
+    .object({
+      limit: z.number().int(),
+      period: z.enum(['day', 'month']),
+      used: z
+        .number()
+        .int()
+        .describe('Units of this period handed out to the gateway: the requests allowed, plus at most one block per container not yet spent (docs/plans.md)'),
+      remaining: z.number().int(),
+      resetsAt: z.string().describe('ISO 8601: when the period ends (UTC)'),
+    })
+    .optional()
+    .describe('Present when the plan has a quota: the current period'),
 });
 
 export const usageResponseSchema = z.object({

@@ -15,6 +15,7 @@ export function createWhoamiHandler(services: Services) {
               authMethod: principal.authMethod,
               tenant: principal.tenant,
               scopes: principal.scopes,
+              plan: services.plans.forPrincipal(principal).name,
               ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
             }),
           ),

@@ -7,5 +7,6 @@ export const whoamiView = z.object({
   authMethod: z.enum(['api_key', 'jwt', 'iam', 'anonymous']),
   tenant: z.string(),
   scopes: z.array(scopeSchema),
+  plan: z.string().describe("The caller's plan: its limits are in RateLimit-Policy (docs/plans.md)"),
   keyId: z.string().optional(),
 });

@@ -70,12 +70,24 @@ export function usagePage(ctx: PageContext): HTMLElement {
           h(
             'table',
             { class: 'stack', id: 'usage-table' },
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Key id'), h('th', { scope: 'col', class: 'num' }, 'Requests'), h('th', { scope: 'col' }, 'Last used'))),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Key id'), h('th', { scope: 'col', class: 'num' }, 'Requests'), h('th', { scope: 'col' }, 'Last used'), h('th', { scope: 'col' }, 'Plan'), h('th', { scope: 'col' }, 'Quota this period'))),
             h(
               'tbody',
               {},
               rows.map((r) =>
-                h('tr', {}, cell('Key', label(r.keyId)), cell('Key id', h('code', {}, r.keyId)), h('td', { class: 'num', 'data-label': 'Requests' }, r.requests.toLocaleString()), cell('Last used', time(r.lastUsedAt))),
+                h(
+                  'tr',
+                  {},
+                  cell('Key', label(r.keyId)),
+                  cell('Key id', h('code', {}, r.keyId)),
+                  h('td', { class: 'num', 'data-label': 'Requests' }, r.requests.toLocaleString()),
+                  cell('Last used', time(r.lastUsedAt)),
+                  cell('Plan', r.plan),
+                  // Units handed out this period, and what remains until it resets (docs/plans.md).
+                  r.quota
+                    ? cell('Quota this period', `${r.quota.used.toLocaleString()} of ${r.quota.limit.toLocaleString()} (${r.quota.remaining.toLocaleString()} left, resets `, time(r.quota.resetsAt), ')')
+                    : cell('Quota this period', 'no quota'),
+                ),
               ),
             ),
           ),
