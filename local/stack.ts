@@ -35,6 +35,7 @@ import { UsageStore } from '../lambdas/core/usage-store.js';
 import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSummary } from '../lambdas/authorizer/wiring.js';
 import { ensureAdminKey } from '../lambdas/core/bootstrap.js';
 import { ConfigError } from '../lambdas/core/errors.js';
+import { authorizerCachingOf, checkGatewayCacheSettings, gatewayResponsesFor } from '../lambdas/core/gateway-cache.js';
 import { createLogger } from '../lambdas/core/logger.js';
 import { StaticPepperSource } from '../lambdas/core/pepper.js';
 import { readSettings, type SettingsValues } from '../lambdas/core/settings.js';
@@ -67,7 +68,16 @@ export const LOCAL_IAM_USER_NAME = 'gatehouse-local';
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_TABLE_NAME = 'gatehouse-local';
 
-const GATEWAY_SETTINGS = ['rateLimitPerIp', 'rateLimitPerCredential', 'rateLimitWindowSeconds', 'throttleRateLimit', 'throttleBurstLimit', 'corsOrigins'] as const;
+const GATEWAY_SETTINGS = [
+  'rateLimitPerIp',
+  'rateLimitPerCredential',
+  'rateLimitWindowSeconds',
+  'throttleRateLimit',
+  'throttleBurstLimit',
+  'corsOrigins',
+  'gatewayCacheTtlSeconds',
+  'revocationWindowSeconds',
+] as const;
 const LOCAL_SETTINGS = [...new Set([...AUTHORIZER_SETTINGS, ...API_SETTINGS, ...GATEWAY_SETTINGS])];
 type LocalSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number] | (typeof API_SETTINGS)[number] | (typeof GATEWAY_SETTINGS)[number]>;
 
@@ -107,7 +117,7 @@ export interface LocalStackOptions {
   readonly stateDir?: string;
   /** Powertools log level of the functions (default POWERTOOLS_LOG_LEVEL, else WARN). */
   readonly logLevel?: LogLevel;
-  /** API Gateway authorizer result cache (default 0: off, as deployed). */
+  /** API Gateway authorizer result cache (default GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS: 0, off, as deployed by default). */
   readonly authorizerCacheTtlSeconds?: number;
   readonly identitySources?: readonly string[];
   readonly integrationTimeoutMs?: number;
@@ -232,6 +242,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     GATEHOUSE_LOCAL_PEPPER: pepper,
     GATEHOUSE_PEPPER_SECRET_ID: undefined,
   });
+  // API Gateway's cache only in enforce mode, and both caches within the revocation window, as at synth.
+  checkGatewayCacheSettings(settings);
+  const caching = authorizerCachingOf(settings);
+  if (caching.ttlSeconds > 0) {
+    warnings.push(
+      `GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS=${caching.ttlSeconds}: the gateway caches authorizer answers by the Authorization header; ` +
+        'X-API-Key alone is refused (401), and cached requests skip the authorizer (no usage counted).',
+    );
+  }
   if (settings.authMode !== 'enforce') {
     warnings.push(
       settings.authMode === 'off'
@@ -437,8 +456,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handlers,
       httpTargets: targets.http,
       iam: iamUser,
-      ...(options.identitySources ? { identitySources: options.identitySources } : {}),
-      ...(options.authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds }),
+      // Gateway cache mode from the settings, as CDK deploys it; explicit options (conformance tests) win.
+      authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? caching.ttlSeconds,
+      ...(options.identitySources ? { identitySources: options.identitySources } : caching.ttlSeconds > 0 ? { identitySources: caching.identitySources } : {}),
+      responses: gatewayResponsesFor(caching),
       ...(options.integrationTimeoutMs === undefined ? {} : { integrationTimeoutMs: options.integrationTimeoutMs }),
       ...(options.binaryMediaTypes ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
