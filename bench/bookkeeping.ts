@@ -9,6 +9,7 @@
  * line, a refusal line, and the EMF documents of one allowed decision; and a cost model per million requests.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createAuthorizer, type Authorizer } from '../lambdas/authorizer/authorizer.js';
 import { buildAuthorizerDeps, readAuthorizerSettings } from '../lambdas/authorizer/wiring.js';
@@ -21,17 +22,11 @@ import { authorizerEvent } from '../test/support/events.js';
 import { startCountingDynamo } from './dynamo.js';
 import { silent } from './fixture.js';
 import { compare, formatNs, type Stats } from './measure.js';
+import { PRICES } from './prices.js';
 
 const PEPPER = 'bench-pepper-'.padEnd(48, 'x');
 const CHILD = 'GATEHOUSE_BENCH_BOOKKEEPING_CHILD';
 
-/** Prices assumed (us-east-1, list prices as of 2026-12-02; check before quoting). */
-export const PRICES = {
-  logsIngestionPerGb: 0.5,
-  lambdaPerMillionRequests: 0.2,
-  lambdaPerGbSecond: 0.0000166667,
-  dynamoPerMillionWriteUnits: 0.625,
-} as const;
 
 export interface BookkeepingBenchResults {
   readonly bare: Stats;
@@ -114,7 +109,7 @@ export function costModel(bytes: BookkeepingBenchResults['bytes']) {
   };
 }
 
-function render(r: BookkeepingBenchResults): string {
+export function render(r: BookkeepingBenchResults): string {
   const delta = (s: Stats) => `${formatNs(s.medianNs - r.bare.medianNs)} median, ${formatNs(s.p99Ns - r.bare.p99Ns)} p99`;
   const cost = costModel(r.bytes);
   return [
@@ -128,15 +123,31 @@ function render(r: BookkeepingBenchResults): string {
   ].join('\n');
 }
 
+/**
+ * Runs the measurement in a child whose stdout is a pipe this process drains (Lambda's stdout is a pipe too; a TTY or
+ * file would differ) and returns its results (`npm run bench` part `bookkeeping`).
+ */
+export async function runBookkeeping(options: { quick?: boolean; log?: (line: string) => void } = {}): Promise<BookkeepingBenchResults> {
+  options.log?.('bookkeeping: the usage line and the metrics on a warm API-key decision, in a child with a piped stdout…');
+  const script = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, [...process.execArgv, script, ...(options.quick ? ['--quick'] : [])], {
+    env: { ...process.env, [CHILD]: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stdout.on('data', () => undefined);
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const line = stderr.split('\n').find((l) => l.startsWith(RESULTS_MARKER));
+  if (code !== 0 || line === undefined) throw new Error(`bench/bookkeeping.ts failed (exit ${code}): ${stderr.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULTS_MARKER.length)) as BookkeepingBenchResults;
+}
+
+const RESULTS_MARKER = '__RESULTS__';
+
 if (process.env[CHILD] === '1') {
   const results = await measure(process.argv.includes('--quick'));
-  process.stderr.write(`${render(results)}\n__RESULTS__${JSON.stringify(results)}\n`);
-} else {
-  // Re-run as a child whose stdout is a pipe we drain (Lambda's stdout is a pipe too; a TTY or file would differ).
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env: { ...process.env, [CHILD]: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let drained = 0;
-  child.stdout.on('data', (chunk: Buffer) => (drained += chunk.length));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  process.stderr.write(`  (the child wrote ${drained} bytes to its stdout pipe)\n`);
-  process.exitCode = code ?? 1;
+  process.stderr.write(`${RESULTS_MARKER}${JSON.stringify(results)}\n`);
+} else if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.stderr.write(`${render(await runBookkeeping({ quick: process.argv.includes('--quick') }))}\n`);
 }

@@ -2,25 +2,28 @@
  * `npm run bench`: Gatehouse measured against its peers and the physical limit, in the same run, written to
  * BENCHMARKS.md. Not part of `npm test`; no test asserts a time.
  *
- *   npm run bench [-- --quick] [-- --only decision,cold-start,revocation,load] [-- --out FILE] [-- --json FILE]
+ *   npm run bench [-- --quick] [-- --only decision,cold-start,revocation,load,bookkeeping,cost] [-- --out FILE] [-- --json FILE]
  *   npm run bench -- --render results.json    (rewrite the report from a saved run, no measuring)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBookkeeping, type BookkeepingBenchResults } from './bookkeeping.js';
 import { runColdStart, type ColdStartResults } from './cold-start.js';
 import { runDecision, type DecisionResults } from './decision.js';
 import { describeEnvironment } from './environment.js';
+import { runIdleCost, type IdleCost } from './idle-cost.js';
 import { runLoad, type LoadResults } from './load.js';
 import { renderReport, verdicts, type RunResults } from './report.js';
-import { runRevocation, type RevocationResults } from './revocation.js';
+import { REVOCATION_MODES, runRevocation, type RevocationResults } from './revocation.js';
 import { startBenchStack } from './stack.js';
+import { runPlans } from './plans.js';
 
 // The SDK warns once per process on Node < 22; the project supports Node ≥ 20.19 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const PARTS = ['decision', 'cold-start', 'revocation', 'load'] as const;
+const PARTS = ['decision', 'cold-start', 'revocation', 'load', 'bookkeeping', 'cost', 'plans'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Part>; out: string; json?: string; render?: string } {
@@ -42,7 +45,7 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Part>; 
     else if (a === '--json') json = args.shift();
     else if (a === '--render') render = args.shift();
     else if (a === '--help' || a === '-h') {
-      console.log('npm run bench [-- --quick] [-- --only decision,cold-start,revocation,load] [-- --out FILE] [-- --json FILE] [-- --render JSON]');
+      console.log(`npm run bench [-- --quick] [-- --only ${PARTS.join(',')}] [-- --out FILE] [-- --json FILE] [-- --render JSON]`);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -63,16 +66,27 @@ async function main(): Promise<void> {
 
   let decision: DecisionResults | undefined;
   let coldStart: ColdStartResults | undefined;
-  let revocation: RevocationResults | undefined;
+  const revocation: RevocationResults[] = [];
   let load: LoadResults | undefined;
+  let bookkeeping: BookkeepingBenchResults | undefined;
+  let idle: IdleCost[] | undefined;
   if (options.only.has('decision')) decision = await runDecision({ quick: options.quick, log });
   if (options.only.has('cold-start')) coldStart = await runColdStart({ runs: options.quick ? 10 : 15, log });
-  if (options.only.has('revocation') || options.only.has('load')) {
-    log('starting the local stack…');
-    const stack = await startBenchStack();
+  if (options.only.has('bookkeeping')) bookkeeping = await runBookkeeping({ quick: options.quick, log });
+  const plans = options.only.has('plans') ? await runPlans({ quick: options.quick, log }) : undefined;
+  if (options.only.has('cost')) {
+    log('cost: synthesising the dev and prod profiles for their idle resources…');
+    idle = await runIdleCost();
+  }
+  // Revocation in each mode, each on its own local stack; the load test on the default one.
+  for (const [index, { mode, settings }] of REVOCATION_MODES.entries()) {
+    const wantLoad = index === 0 && options.only.has('load');
+    if (!options.only.has('revocation') && !wantLoad) continue;
+    log(`starting the local stack (${mode})…`);
+    const stack = await startBenchStack(settings);
     try {
-      if (options.only.has('revocation')) revocation = await runRevocation(stack, { keys: options.quick ? 4 : 8, log });
-      if (options.only.has('load')) {
+      if (options.only.has('revocation')) revocation.push(await runRevocation(stack, { mode, keys: options.quick ? 4 : 8, log }));
+      if (wantLoad) {
         load = await runLoad(stack, options.quick ? { seconds: 2, warmupSeconds: 1, rounds: 1, profileSeconds: 2, log } : { seconds: 10, warmupSeconds: 2, rounds: 2, log });
       }
     } finally {
@@ -88,8 +102,11 @@ async function main(): Promise<void> {
     skipped: PARTS.filter((p) => !options.only.has(p)),
     ...(decision ? { decision } : {}),
     ...(coldStart ? { coldStart } : {}),
-    ...(revocation ? { revocation } : {}),
+    ...(revocation.length > 0 ? { revocation } : {}),
     ...(load ? { load } : {}),
+    ...(bookkeeping ? { bookkeeping } : {}),
+    ...(idle ? { idle } : {}),
+    ...(plans ? { plans } : {}),
   };
   writeFileSync(options.out, renderReport(results));
   if (options.json) writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -3,8 +3,9 @@
  * directory (the user's `.gatehouse/` is never touched), and small HTTP helpers for the API.
  *
  * WAF and stage-throttle limits are raised for the benchmark (they would otherwise answer most of a load test
- * with 429s); every other setting is the default, in particular the decision cache (3 s) and the API Gateway
- * authorizer cache (off, as deployed).
+ * with 429s); every other setting is the default — the decision cache (3 s), API Gateway's authorizer cache off —
+ * unless the caller passes settings (§3 runs once more in gateway cache mode). Credentials travel in Authorization,
+ * which works in both modes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,11 +32,12 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export async function startBenchStack(): Promise<BenchStack> {
+/** `settings`: GATEHOUSE_* variables for this stack beside the raised limits (e.g. gateway cache mode for §3). */
+export async function startBenchStack(settings: Readonly<Record<string, string>> = {}): Promise<BenchStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-stack-'));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GATEHOUSE_')) env[k] = v;
-  Object.assign(env, RAISED_LIMITS);
+  Object.assign(env, RAISED_LIMITS, settings);
   const stack = await startLocalStack({ port: 0, host: '127.0.0.1', stateDir, env, logLevel: 'ERROR' });
   const baseUrl = stack.apiUrl.replace('://localhost:', '://127.0.0.1:');
   const adminKey = stack.config.adminKey;
@@ -43,18 +45,18 @@ export async function startBenchStack(): Promise<BenchStack> {
     stack,
     baseUrl,
     adminKey,
-    env: RAISED_LIMITS,
+    env: { ...RAISED_LIMITS, ...settings },
     async createKey(name, scopes) {
       const res = await fetch(`${baseUrl}/v1/keys`, {
         method: 'POST',
-        headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ name, scopes }),
       });
       if (res.status !== 201) throw new Error(`POST /v1/keys answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as { id: string; key: string };
     },
     async revokeKey(id) {
-      const res = await fetch(`${baseUrl}/v1/keys/${id}`, { method: 'DELETE', headers: { 'x-api-key': adminKey } });
+      const res = await fetch(`${baseUrl}/v1/keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminKey}` } });
       await res.arrayBuffer();
       return res.status;
     },

@@ -1,5 +1,6 @@
 /**
- * What the Gatehouse functions carry in their code rather than their environment (esbuild `define`): the
+ * How the Gatehouse functions' bundles differ from their sources. What they carry in their code rather than their
+ * environment (esbuild `define`): the
  * deployment's API declaration (every Gatehouse function) and each handler group's bundle values (its `bundle` hook:
  * the OpenAPI document in the openapi function, the web assets in the console function). Part of the code version,
  * so a deploy that changes routes changes the functions, and no warm container keeps an old table.
@@ -8,6 +9,15 @@
  */
 import { API_DEFINITION_ENV, encodeApiDefinition, type Api } from '../lambdas/core/api-definition.js';
 import type { DeploymentValues } from '../lambdas/api/group.js';
+
+/**
+ * Modules replaced in every Gatehouse function's bundle (esbuild `alias`), by the entry (relative to the Gatehouse code
+ * root, as function.ts resolves entries) that stands in for it: the SDK's default credential chain becomes the
+ * environment credentials Lambda sets (lambdas/core/lambda-credentials.ts says why and what differs).
+ */
+export const LAMBDA_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'lambdas/core/lambda-credentials',
+};
 
 /** Linux refuses a single command-line argument over 128 KiB; esbuild gets each define as one. */
 const MAX_DEFINE_BYTES = 120 * 1024;

@@ -15,6 +15,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import type { Api } from '../lambdas/core/api-definition.js';
 import { ConfigError } from '../lambdas/core/errors.js';
+import { checkGatewayCacheSettings } from '../lambdas/core/gateway-cache.js';
 import { readSettings, resolveAnonymousScopes, SETTINGS, type SettingName, type SettingsValues } from '../lambdas/core/settings.js';
 import { GATEHOUSE_API } from '../lambdas/routes.js';
 
@@ -205,6 +206,8 @@ export function readConfig(context: Readonly<Record<string, unknown>>, api: Api 
     }
   }
   assertDeployableIssuers(read.oidcIssuers);
+  // API Gateway's cache only in enforce mode, and both caches within the revocation window (gateway-cache.ts).
+  checkGatewayCacheSettings(read, 'context');
   // Undeclared or credential scopes for the anonymous principal fail synthesis, not a cold start.
   const settings: ContextSettings = { ...read, anonymousScopes: resolveAnonymousScopes(read.anonymousScopes, api.scopes, 'context') };
 

@@ -7,8 +7,8 @@
  * Adding a route group (docs/your-api.md): declare its scopes here (with the groups that hold them), its routes
  * here, and write its handler folder `lambdas/api/<handler>/`. Nothing else changes.
  */
-import { defineApi, type Route } from './core/api-definition.js';
-import { ADMIN_GROUP, type ScopeDefinition } from './core/scopes.js';
+import { defineApi, type Api, type Route } from './core/api-definition.js';
+import { ADMIN_GROUP, type Scope, type ScopeDefinition } from './core/scopes.js';
 
 export type { AuthKind, HttpMethod, Route } from './core/api-definition.js';
 
@@ -52,8 +52,16 @@ export const ROUTES: readonly GatehouseRoute[] = [
   { method: 'GET', path: '/console/{asset}', handler: 'console', auth: 'public', summary: "The console's configuration (config.json) and its script, stylesheet and icon" },
 ];
 
-/** Gatehouse's own API, checked when this module loads (a bad table fails every test and every cold start). */
-export const GATEHOUSE_API = defineApi({ scopes: SCOPES, routes: ROUTES });
+/**
+ * Gatehouse's own API, checked when this module loads (a bad table fails every test and the local stack at start).
+ * `@__PURE__` lets a bundle that never reads it leave it out: a deployed function carries its deployment's own API
+ * (deployment.ts), checked at cold start instead, and would otherwise check this table too at every import.
+ */
+export const GATEHOUSE_API = /* @__PURE__ */ defineApi({ scopes: SCOPES, routes: ROUTES });
 
 /** Every scope of Gatehouse's own API, in declaration order (derived: for tests, the CLI and docs). */
-export const ALL_SCOPES = GATEHOUSE_API.scopes.all;
+export const ALL_SCOPES = /* @__PURE__ */ scopesOf(GATEHOUSE_API);
+
+function scopesOf(api: Api): readonly Scope[] {
+  return api.scopes.all;
+}

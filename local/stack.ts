@@ -36,6 +36,7 @@ import { AUTHORIZER_SETTINGS, buildAuthorizerDeps, createDocumentClient, errorSu
 import { usageKeysFor } from '../lambdas/core/plans.js';
 import { ensureAdminKey } from '../lambdas/core/bootstrap.js';
 import { ConfigError } from '../lambdas/core/errors.js';
+import { authorizerCachingOf, checkGatewayCacheSettings, gatewayResponsesFor } from '../lambdas/core/gateway-cache.js';
 import { createLogger } from '../lambdas/core/logger.js';
 import { StaticPepperSource } from '../lambdas/core/pepper.js';
 import { readSettings, type SettingsValues } from '../lambdas/core/settings.js';
@@ -68,7 +69,16 @@ export const LOCAL_IAM_USER_NAME = 'gatehouse-local';
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_TABLE_NAME = 'gatehouse-local';
 
-const GATEWAY_SETTINGS = ['rateLimitPerIp', 'rateLimitPerCredential', 'rateLimitWindowSeconds', 'throttleRateLimit', 'throttleBurstLimit', 'corsOrigins'] as const;
+const GATEWAY_SETTINGS = [
+  'rateLimitPerIp',
+  'rateLimitPerCredential',
+  'rateLimitWindowSeconds',
+  'throttleRateLimit',
+  'throttleBurstLimit',
+  'corsOrigins',
+  'gatewayCacheTtlSeconds',
+  'revocationWindowSeconds',
+] as const;
 const LOCAL_SETTINGS = [...new Set([...AUTHORIZER_SETTINGS, ...API_SETTINGS, ...GATEWAY_SETTINGS])];
 type LocalSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number] | (typeof API_SETTINGS)[number] | (typeof GATEWAY_SETTINGS)[number]>;
 
@@ -108,7 +118,7 @@ export interface LocalStackOptions {
   readonly stateDir?: string;
   /** Powertools log level of the functions (default POWERTOOLS_LOG_LEVEL, else WARN). */
   readonly logLevel?: LogLevel;
-  /** API Gateway authorizer result cache (default 0: off, as deployed). */
+  /** API Gateway authorizer result cache (default GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS: 0, off, as deployed by default). */
   readonly authorizerCacheTtlSeconds?: number;
   readonly identitySources?: readonly string[];
   readonly integrationTimeoutMs?: number;
@@ -236,6 +246,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Plans that limit anything need the usage keys the gateway's usage plans know (CDK derives them from the stack;
   // here they are new at every start: nothing outside this process holds them).
   const usageKeys = settings.usageKeys ?? (planCatalogOf(settings.plans).limitsAnything ? usageKeysFor(randomUUID()) : null);
+  // API Gateway's cache only in enforce mode, and both caches within the revocation window, as at synth.
+  checkGatewayCacheSettings(settings);
+  const caching = authorizerCachingOf(settings);
+  if (caching.ttlSeconds > 0) {
+    warnings.push(
+      `GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS=${caching.ttlSeconds}: the gateway caches authorizer answers by the Authorization header; ` +
+        'X-API-Key alone is refused (401), and cached requests skip the authorizer (no usage counted).',
+    );
+  }
   if (settings.authMode !== 'enforce') {
     warnings.push(
       settings.authMode === 'off'
@@ -442,8 +461,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       httpTargets: targets.http,
       iam: iamUser,
       ...(usageKeys ? { usagePlanKeys: [usageKeys.open] } : {}),
-      ...(options.identitySources ? { identitySources: options.identitySources } : {}),
-      ...(options.authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds }),
+      // Gateway cache mode from the settings, as CDK deploys it; explicit options (conformance tests) win.
+      authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? caching.ttlSeconds,
+      ...(options.identitySources ? { identitySources: options.identitySources } : caching.ttlSeconds > 0 ? { identitySources: caching.identitySources } : {}),
+      responses: gatewayResponsesFor(caching),
       ...(options.integrationTimeoutMs === undefined ? {} : { integrationTimeoutMs: options.integrationTimeoutMs }),
       ...(options.binaryMediaTypes ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),

@@ -14,24 +14,14 @@
  * Every Gatehouse function carries the deployment's declaration in its code (esbuild define), and each handler group
  * what its bundle hook builds (lambdas/api/group.ts: the OpenAPI document, the console's files).
  *
- * Authorizer identity sources and cache — the trade-off:
- * A credential arrives in `Authorization` *or* `X-API-Key`. With API Gateway's authorizer cache on, every identity
- * source must be present and non-empty or API Gateway answers 401 without calling the authorizer, so no choice of
- * sources lets both headers work with caching on (keying the cache on something always present, such as the source
- * IP, would share one principal's policy with every caller behind that address). So the authorizer runs with
- * API Gateway's cache OFF (TTL 0) and no identity source: it is invoked for every request, and it caches decisions
- * itself, per container, for at most cacheTtlSeconds (≤ 5 s, default 3) — which is also the revocation window. The
- * cost is one authorizer invocation per request (warm decisions take microseconds, but every request is billed an
- * invocation and pays its ~ms of overhead); the gain is that both headers work, revocation takes effect within 5 s
- * on every container, and no cached policy can outlive a key.
+ * How API Gateway runs the authorizer (its cache off, or gateway cache mode): request-authorizer.ts.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import {
   AuthorizationType,
   LambdaIntegration,
-  RequestAuthorizer,
-  type CfnAuthorizer,
+  type RequestAuthorizer,
   type CfnStage,
   type GatewayResponse,
   type Integration,
@@ -63,6 +53,7 @@ import { AUTHORIZER_SETTINGS } from '../../lambdas/authorizer/wiring.js';
 import { routeKeyOf, type Route } from '../../lambdas/core/api-definition.js';
 import { BOOKKEEPER } from '../../lambdas/bookkeeper/definition.js';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
+import { authorizerCachingOf, gatewayResponsesFor } from '../../lambdas/core/gateway-cache.js';
 import { NO_SCOPES } from '../../lambdas/core/settings.js';
 import { JWKS_SOURCE_ENV, JWKS_SOURCE_STORE } from '../../lambdas/core/jwks-store.js';
 import { accessStatements, tableActions } from '../access.js';
@@ -79,6 +70,7 @@ import { httpTargetIntegration, methodPathParameters } from './http-target.js';
 import { GatehouseConsoleSignIn } from './console.js';
 import { cognitoSettingOf, type TokenIssuers } from './identity.js';
 import { createGatehouseRestApi } from './rest-api.js';
+import { gatehouseRequestAuthorizer } from './request-authorizer.js';
 
 /** The authorizer: key lookup (GetItem), JWKS lookup (GetItem), usage counters (UpdateItem), audit events and mode tracking (PutItem, UpdateItem). */
 export const AUTHORIZER_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem'] as const;
@@ -330,14 +322,8 @@ export class GatehouseApi extends Construct {
     // --- Plans: one usage plan whose single API key the authorizer names for an allowed request (docs/plans.md) ----
     this.usagePlan = usageKeys ? addPlanSignals(this, this.restApi, usageKeys) : undefined;
 
-    this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
-      authorizerName: 'gatehouse',
-      handler: this.authorizerFunction.fn,
-      identitySources: [],
-      resultsCacheTtl: Duration.seconds(0),
-    });
-    // Caching off, so no identity source is required: either credential header may be the one present (see above).
-    (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
+    const caching = authorizerCachingOf(config.settings);
+    this.authorizer = gatehouseRequestAuthorizer(this, 'RequestAuthorizer', this.authorizerFunction.fn, caching);
 
     const lambdaIntegrations = new Map<string, Integration>();
     const integrationFor = (route: Route): Integration => {
@@ -398,7 +384,7 @@ export class GatehouseApi extends Construct {
     }
 
     // --- Gateway responses: the error envelope for everything API Gateway answers itself ---------------------------
-    this.gatewayResponses = props.gatewayResponses === false ? [] : addGatewayResponses(this, this.restApi, origins);
+    this.gatewayResponses = props.gatewayResponses === false ? [] : addGatewayResponses(this, this.restApi, origins, gatewayResponsesFor(caching));
 
     // --- WAF -------------------------------------------------------------------------------------------------------
     if (props.webAclArn) {
@@ -444,6 +430,8 @@ export class GatehouseApi extends Construct {
       ...(target.memorySize !== undefined ? { memorySize: target.memorySize } : {}),
       ...(target.timeoutSeconds !== undefined ? { timeout: Duration.seconds(target.timeoutSeconds) } : {}),
       deployment: (props.config ?? defaultConfig()).infra.stackPrefix,
+      // The team's code, the team's credential sources: the SDK's default chain stays in its bundle.
+      sdkCredentialChain: true,
       ...props.bundling,
       environment: { ...target.environment },
     });

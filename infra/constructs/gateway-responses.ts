@@ -34,11 +34,16 @@ function responseOptions(def: GatewayResponseDefinition, corsOrigins: readonly s
 }
 
 /**
- * One gateway response per type: children of the REST API construct (`Response-<type>`, also for an imported one), or
+ * One gateway response per type (`definitions`: the deployment's, lambdas/core/gateway-cache.ts gatewayResponsesFor): children of the REST API construct (`Response-<type>`, also for an imported one), or
  * of `scope` for another IRestApi implementation.
  */
-export function addGatewayResponses(scope: Construct, restApi: IRestApi, corsOrigins: readonly string[]): GatewayResponse[] {
-  return GATEWAY_RESPONSES.map((def) => {
+export function addGatewayResponses(
+  scope: Construct,
+  restApi: IRestApi,
+  corsOrigins: readonly string[],
+  definitions: readonly GatewayResponseDefinition[] = GATEWAY_RESPONSES,
+): GatewayResponse[] {
+  return definitions.map((def) => {
     const id = `Response-${def.type}`;
     const options = responseOptions(def, corsOrigins);
     if (restApi instanceof RestApiBase) return restApi.addGatewayResponse(id, options);

@@ -162,7 +162,20 @@ export const SETTINGS = {
   cacheTtlSeconds: {
     env: 'GATEHOUSE_CACHE_TTL_SECONDS',
     schema: z._default(int(0, 5), 3),
-    expected: 'an integer from 0 to 5 (revocation must take effect within 5 s)',
+    expected: 'an integer from 0 to 5 (with the gateway cache, their sum at most the revocation window)',
+  },
+  // The promise a deployment makes: a revoked or expired credential is refused within this many seconds. The
+  // decision cache and API Gateway's cache together must fit in it (revocation-window.ts checks the sum).
+  revocationWindowSeconds: {
+    env: 'GATEHOUSE_REVOCATION_WINDOW_SECONDS',
+    schema: z._default(int(1, 300), 5),
+    expected: 'an integer from 1 to 300: the seconds within which a revoked or expired credential is refused',
+  },
+  // API Gateway's authorizer result cache ("gateway cache mode", gateway-cache.ts): 0 is off, as by default.
+  gatewayCacheTtlSeconds: {
+    env: 'GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS',
+    schema: z._default(int(0, 300), 0),
+    expected: 'an integer from 0 (off) to 300: seconds API Gateway keeps an authorizer answer, keyed on the Authorization header',
   },
   negativeCacheTtlSeconds: { env: 'GATEHOUSE_NEGATIVE_CACHE_TTL_SECONDS', schema: z._default(int(0, 5), 1), expected: 'an integer from 0 to 5' },
   cacheMaxEntries: { env: 'GATEHOUSE_CACHE_MAX_ENTRIES', schema: z._default(int(1, 1_000_000), 10_000), expected: 'an integer from 1 to 1000000' },

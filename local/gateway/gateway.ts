@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { allowedOrigin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lambdas/core/cors.js';
 import type { Route } from '../../lambdas/core/api-definition.js';
+import type { GatewayResponseDefinition } from '../../lambdas/core/gateway-responses.js';
 import { principalFromContext } from '../../lambdas/core/principal.js';
 import { NO_PRINCIPAL_HEADERS, principalHeaders } from '../../lambdas/core/principal-headers.js';
 import type { SettingsValues } from '../../lambdas/core/settings.js';
@@ -75,6 +76,8 @@ export interface LocalGatewayOptions {
   readonly identitySources?: readonly string[];
   /** Default {@link AUTHORIZER_CACHE_TTL_SECONDS} (0: caching off). */
   readonly authorizerCacheTtlSeconds?: number;
+  /** The deployment's gateway responses (gateway cache mode words its 401 differently); default the shared ones. */
+  readonly responses?: readonly GatewayResponseDefinition[];
   /** Default 29 000. */
   readonly integrationTimeoutMs?: number;
   /** Default 29 000 (a slower authorizer is an authorizer failure). */
@@ -187,7 +190,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
   const bucket = new TokenBucket(options.settings);
   const corsOrigins = options.settings.corsOrigins;
   // Everything the gateway answers itself carries the static CORS headers AWS would send (lambdas/core/cors.ts).
-  const replyOptions = { corsOrigins };
+  const replyOptions = { corsOrigins, ...(options.responses ? { responses: options.responses } : {}) };
   const errorReply = (type: LocalGatewayResponseType, requestId: string, extra: { close?: boolean } = {}) => gatewayError(type, requestId, { ...replyOptions, ...extra });
   const identityHeaders = (options.identitySources ?? IDENTITY_SOURCES).map(identitySourceHeader);
   const cache = new AuthorizerResultCache(options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS);

@@ -6,17 +6,18 @@
  * keyed by the identity values. With caching OFF (TTL 0) the sources are not checked and the authorizer runs for
  * every request.
  *
- * Gatehouse accepts a credential in EITHER `Authorization` or `X-API-Key` (CONTRACT §1), so with caching on,
- * a client sending only one of them would always get 401. The deployment therefore runs with caching OFF and
- * declares no identity source (infra/api-stack.ts); the sources below matter only to a local run with a TTL > 0,
- * which the conformance tests use to reproduce API Gateway's rule. The authorizer keeps its own short decision cache
- * (GATEHOUSE_CACHE_TTL_SECONDS ≤ 5 s, the revocation window), which an API Gateway cache would only lengthen.
+ * Gatehouse accepts a credential in EITHER `Authorization` or `X-API-Key` (CONTRACT §1), so with caching on and
+ * both as sources, a client sending only one of them would always get 401. By default the deployment therefore runs
+ * with caching OFF and declares no identity source (infra/constructs/request-authorizer.ts). Gateway cache mode
+ * (GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS > 0, lambdas/core/gateway-cache.ts) turns it on with `Authorization` as the
+ * only source; the local stack passes that source and TTL here. The two-source default below is what a local run
+ * with a TTL and no sources gets: the conformance tests use it to reproduce API Gateway's rule.
  */
 
 /** Identity sources in API Gateway's syntax (CDK: `IdentitySource.header('Authorization')`, …). */
 export const IDENTITY_SOURCES = ['method.request.header.Authorization', 'method.request.header.X-API-Key'] as const;
 
-/** API Gateway's authorizer result cache: OFF. */
+/** API Gateway's authorizer result cache: OFF unless gateway cache mode is configured. */
 export const AUTHORIZER_CACHE_TTL_SECONDS = 0;
 
 const HEADER_SOURCE = /^method\.request\.header\.([A-Za-z0-9!#$%&'*+.^_`|~-]+)$/;

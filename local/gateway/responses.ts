@@ -31,8 +31,9 @@ export interface GatewayReply {
 /** Every response type the local gateway answers with is one Gatehouse deploys (INVALID_SIGNATURE included). */
 export type LocalGatewayResponseType = GatewayResponseType;
 
-export function definitionFor(type: LocalGatewayResponseType): GatewayResponseDefinition {
-  const own = GATEWAY_RESPONSES.find((r) => r.type === type);
+/** The definition of `type` among the deployment's gateway responses (default: the shared ones). */
+export function definitionFor(type: LocalGatewayResponseType, responses: readonly GatewayResponseDefinition[] = GATEWAY_RESPONSES): GatewayResponseDefinition {
+  const own = responses.find((r) => r.type === type);
   if (!own) throw new Error(`No gateway response definition for ${type}`);
   return own;
 }
@@ -46,6 +47,8 @@ export const GATEWAY_RESPONSE_HEADER = 'x-gatehouse-gateway-response';
 /** The API's allowed browser origins: gateway-made answers carry the static CORS headers AWS would send. */
 export interface GatewayReplyOptions {
   readonly corsOrigins: readonly string[];
+  /** The deployment's gateway responses (lambdas/core/gateway-cache.ts gatewayResponsesFor); default the shared ones. */
+  readonly responses?: readonly GatewayResponseDefinition[];
 }
 
 /**
@@ -57,7 +60,7 @@ export function gatewayError(
   requestId: string,
   options: GatewayReplyOptions & { close?: boolean; authorizerContext?: Readonly<Record<string, unknown>> },
 ): GatewayReply {
-  const definition = definitionFor(type);
+  const definition = definitionFor(type, options.responses);
   return {
     status: definition.status,
     headers: {

@@ -16,6 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_ENVIRONMENT_CREDENTIALS } from '../../lambdas/core/lambda-credentials.js';
 import { API_DEFINITION_ENV, decodeApiDefinition } from '../../lambdas/core/api-definition.js';
 import { OPENAPI_DOCUMENT_ENV } from '../../lambdas/api/openapi/operations.js';
 import { inflateRawSync } from 'node:zlib';
@@ -263,6 +264,13 @@ describe('bundled (esbuild runs: one small app)', () => {
       const code = bundleOf(fn.fn);
       expect(code, fn.node.path).toContain(definition);
       expect(code, fn.node.path).not.toContain(`process.env.${API_DEFINITION_ENV}`);
+    }
+    // Issue 16: the SDK's default credential chain is replaced by the environment credentials (--alias via esbuildArgs).
+    for (const fn of [built.api.authorizerFunction, built.data.bootstrapFunction]) {
+      const code = bundleOf(fn.fn);
+      expect(code, fn.node.path).toContain(NO_ENVIRONMENT_CREDENTIALS);
+      expect(code, fn.node.path).not.toContain('defaultProvider::fromSSO');
+      expect(code, fn.node.path).not.toContain('AssumeRoleWithWebIdentity');
     }
     const openapi = bundleOf(built.api.handlers.openapi!.fn);
     expect(openapi).toContain(JSON.parse(built.api.handlers.openapi!.define[`process.env.${OPENAPI_DOCUMENT_ENV}`]!) as string);

@@ -1,7 +1,9 @@
 /**
- * API Gateway's authorizer result cache (TTL > 0), which the deployment keeps OFF (AUTHORIZER_CACHE_TTL_SECONDS = 0)
- * — these tests show why, and that the local gateway reproduces the cache exactly when it is on:
- * identity sources required, results cached per identity values, the cached policy evaluated again per methodArn.
+ * API Gateway's authorizer result cache (TTL > 0), which the deployment keeps OFF by default
+ * (AUTHORIZER_CACHE_TTL_SECONDS = 0) — these tests show why both credential headers cannot be identity sources, and
+ * that the local gateway reproduces the cache exactly when it is on: identity sources required, results cached per
+ * identity values, the cached policy evaluated again per methodArn. Gateway cache mode (Authorization as the only
+ * source) is tested in gateway-cache-mode.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,7 +56,7 @@ async function createKey(scopes: string[]): Promise<{ id: string; key: string }>
 }
 
 describe('authorizer result cache (TTL > 0)', () => {
-  it('the deployed configuration keeps it off, with both credential headers as identity sources', () => {
+  it('the default configuration keeps it off; a TTL without sources takes both credential headers as identity sources', () => {
     expect(AUTHORIZER_CACHE_TTL_SECONDS).toBe(0);
     expect(IDENTITY_SOURCES).toEqual(['method.request.header.Authorization', 'method.request.header.X-API-Key']);
   });
@@ -100,7 +102,7 @@ describe('authorizer result cache (TTL > 0)', () => {
     expect(invocations).toBe(1);
   });
 
-  it('a cached Allow outlives a revocation for the whole TTL — why the deployment runs with caching off', async () => {
+  it('a cached Allow outlives a revocation for the whole TTL — why gateway cache mode bounds its TTL by the revocation window', async () => {
     const { id, key } = await createKey(['items:read']);
     expect((await stack.api('/v1/whoami', { headers: both(key) })).status).toBe(200);
     expect((await stack.api(`/v1/keys/${id}`, { method: 'DELETE', headers: both(stack.config.adminKey) })).status).toBe(204);

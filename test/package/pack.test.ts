@@ -20,6 +20,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_DIR, app as REPORTS_APP } from '../../examples/existing-api/gatehouse.app.js';
 import { encodeApiDefinition } from '../../lambdas/core/api-definition.js';
+import { NO_ENVIRONMENT_CREDENTIALS } from '../../lambdas/core/lambda-credentials.js';
+import { LAMBDA_BUNDLE_ALIASES } from '../../infra/bundle.js';
 import { REPO_ROOT } from '../../infra/function.js';
 import { startEchoUpstream, type EchoUpstream } from '../local/upstream.js';
 
@@ -111,6 +113,8 @@ describe.skipIf(!ENABLED)('the packed package in a team project (slow: runs with
     const entries = infraLambdaEntries();
     expect(entries).toEqual(expect.arrayContaining(['lambdas/authorizer/handler', 'lambdas/bootstrap/handler', 'lambdas/jwks-mirror/handler']));
     for (const entry of entries) expect(inPackage.has(`dist/${entry}.js`), entry).toBe(true);
+    // The files infra's esbuild alias substitutes into every Gatehouse bundle (issue 16).
+    for (const standIn of Object.values(LAMBDA_BUNDLE_ALIASES)) expect(inPackage.has(`dist/${standIn}.js`), standIn).toBe(true);
     const groups = readdirSync(join(REPO_ROOT, 'lambdas', 'api'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(REPO_ROOT, 'lambdas', 'api', d.name, 'index.ts')));
     expect(groups.length).toBeGreaterThan(0);
     for (const group of groups) expect(inPackage.has(`dist/lambdas/api/${group.name}/index.js`), group.name).toBe(true);
@@ -155,6 +159,9 @@ describe.skipIf(!ENABLED)('the packed package in a team project (slow: runs with
     const authorizer = bundles.find((b) => b.description.startsWith('Gatehouse authorizer'))!;
     expect(authorizer.code).toContain(encodeApiDefinition(REPORTS_APP.api.definition));
     expect(authorizer.code).not.toContain('process.env.GATEHOUSE_API_DEFINITION');
+    // The environment credentials stand in for the SDK's default chain, resolved from the installed package (issue 16).
+    expect(authorizer.code).toContain(NO_ENVIRONMENT_CREDENTIALS);
+    expect(authorizer.code).not.toContain('defaultProvider::fromSSO');
     const reports = bundles.find((b) => b.description.startsWith('Gatehouse target reports'))!;
     expect(reports.code).toContain('r-2026-q3');
   }, STEP_TIMEOUT_MS);

@@ -66,6 +66,16 @@ describe('a deployment whose plans limit something', () => {
   });
 });
 
+describe("plans and API Gateway's authorizer cache", () => {
+  it('are refused together, at synth and at npm start, naming the setting: cached requests would never be counted', async () => {
+    expect(() => synthGatehouse({ plans: PLANS, gatewayCacheTtlSeconds: 2 })).toThrow(/gatewayCacheTtlSeconds.*plans/s);
+    const { startLocalStack } = await import('../../local/stack.js');
+    await expect(startLocalStack({ port: 0, env: { GATEHOUSE_PLANS: JSON.stringify(PLANS), GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS: '2' }, logLevel: 'SILENT' })).rejects.toThrow(
+      /GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS/,
+    );
+  });
+});
+
 describe('without plans that limit anything', () => {
   it('adds no API key, no usage plan and no requirement', () => {
     const api = synthGatehouse().templates.api;
