@@ -16,6 +16,7 @@ export function createWhoamiHandler(services: Services) {
               tenant: principal.tenant,
               scopes: principal.scopes,
               ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
+              ...(principal.certificate === undefined ? {} : { certificate: principal.certificate }),
             }),
           ),
       },
