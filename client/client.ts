@@ -36,6 +36,7 @@ import type {
 } from './operations.js';
 import { isIdempotent, mayRetryStatus, parseRetryAfter, backoffDelayMs, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 import { expandPath, findRoute, ROUTES, routeOf, type Route } from './routes.js';
+import { tlsFetch, type ClientTls } from './tls-fetch.js';
 
 export interface GatehouseClientOptions {
   /** The API's base URL, with the stage path when there is one (`https://…/prod`). */
@@ -47,8 +48,10 @@ export interface GatehouseClientOptions {
   retry?: RetryOptions;
   /** Per attempt, in ms. Default 30 000 (API Gateway's own integration limit is 29 s). */
   timeoutMs?: number;
-  /** Default: global fetch. */
+  /** Default: global fetch (with `tls`, an HTTPS fetch that presents the client certificate). */
   fetch?: typeof fetch;
+  /** Mutual TLS: the client certificate and key to present (a custom domain with mTLS), and/or a CA to trust. */
+  tls?: ClientTls;
   userAgent?: string;
   /** Called before each wait, e.g. to tell a person what is happening. */
   onRetry?: (event: RetryEvent) => void;
@@ -160,7 +163,7 @@ export class GatehouseClient {
     this.iam = options.iam ?? (options.auth?.kind === 'sigv4' ? options.auth : undefined);
     this.retry = resolveRetryOptions(options.retry);
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.fetchImpl = options.fetch ?? (options.tls ? tlsFetch(options.tls) : globalThis.fetch.bind(globalThis));
     this.userAgent = options.userAgent ?? `gatehouse-client/${VERSION} node/${process.versions.node}`;
     this.onRetry = options.onRetry;
     this.now = options.now ?? Date.now;

@@ -125,6 +125,10 @@ export const savedProfileSchema = z.strictObject({
   tokenEndpoint: httpUrl.optional(),
   tokenUse: z.enum(['access', 'id']).optional(),
   callbackUrl: loopbackUrl.optional(),
+  // Mutual TLS (a custom domain that requires client certificates): files, read at each call.
+  clientCert: z.string().min(1).optional(),
+  clientKey: z.string().min(1).optional(),
+  caCert: z.string().min(1).optional(),
 });
 export type SavedProfile = z.output<typeof savedProfileSchema>;
 
@@ -150,8 +154,16 @@ export interface Profile {
   adminKey?: string;
   /** Local profile only: the local gateway's IAM user. */
   iam?: AwsCredentials & { region: string };
+  /** Mutual TLS: client certificate and key files to present, and a CA file to trust (the local stack's). */
+  tls?: ProfileTls;
   /** Where this profile came from (for messages). */
   source: string;
+}
+
+export interface ProfileTls {
+  cert?: string;
+  key?: string;
+  ca?: string;
 }
 
 export const configFile = (env: Env): string => join(configDir(env), 'config.json');
@@ -194,6 +206,7 @@ const localJsonSchema = z.object({
     })
     .optional(),
   iam: z.object({ region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
+  tls: z.object({ ca: z.string(), clientCertificate: z.object({ cert: z.string(), key: z.string() }).optional() }).optional(),
 });
 
 /**
@@ -236,6 +249,10 @@ export async function readLocalProfile(env: Env, cwd: string): Promise<Profile> 
       : {}),
     ...(local.adminKey ? { adminKey: local.adminKey } : {}),
     ...(local.iam ? { iam: { region: local.iam.region, accessKeyId: local.iam.accessKeyId, secretAccessKey: local.iam.secretAccessKey } } : {}),
+    // `npm start -- --https | --mtls`: trust the local CA, and present the client certificate it issued.
+    ...(local.tls
+      ? { tls: { ca: local.tls.ca, ...(local.tls.clientCertificate ? { cert: local.tls.clientCertificate.cert, key: local.tls.clientCertificate.key } : {}) } }
+      : {}),
     source: file,
   };
 }
@@ -268,6 +285,9 @@ export async function loadProfile(env: Env, cwd: string, name: string, overrides
                 ...(saved.callbackUrl ? { callbackUrl: saved.callbackUrl } : {}),
               },
             }
+          : {}),
+        ...(saved.clientCert || saved.clientKey || saved.caCert
+          ? { tls: { ...(saved.clientCert ? { cert: saved.clientCert } : {}), ...(saved.clientKey ? { key: saved.clientKey } : {}), ...(saved.caCert ? { ca: saved.caCert } : {}) } }
           : {}),
         source: configFile(env),
       };

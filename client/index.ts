@@ -12,6 +12,7 @@
 export { GatehouseClient, type GatehouseClientOptions, type RawRequest, type RawResponse, type RetryEvent } from './client.js';
 export { apiKeyAuth, bearerAuth, noAuth, type Authenticator, type AuthContext, type OutgoingRequest, type TokenProvider } from './auth.js';
 export { sigv4Auth, type AwsCredentials, type AwsCredentialsProvider, type SigV4Options } from './sigv4.js';
+export { tlsFetch, type ClientTls } from './tls-fetch.js';
 export {
   GatehouseApiError,
   GatehouseClientError,

@@ -42,7 +42,14 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { config, app, groups, network, data, identity, webAclArn, handlerEntries, bookkeeperEntry } = props;
     this.gatehouse = new GatehouseApi(this, 'Default', { config, app, groups, network, data, identity, webAclArn, handlerEntries, bookkeeperEntry });
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Gatehouse API base URL (routes start with /health, /v1/…)' });
+    const domain = this.gatehouse.domain;
+    new CfnOutput(this, 'ApiUrl', {
+      value: domain ? `${domain.url}/` : this.api.url,
+      description: domain ? 'Gatehouse API base URL on the custom domain (the execute-api endpoint is disabled)' : 'Gatehouse API base URL (routes start with /health, /v1/…)',
+    });
+    if (domain && !domain.aliasRecord) {
+      new CfnOutput(this, 'DomainTarget', { value: domain.regionalDomainName, description: `Point a CNAME for ${domain.hostname} at this regional domain name` });
+    }
     if (this.gatehouse.consoleUrl !== undefined) {
       new CfnOutput(this, 'ConsoleUrl', { value: this.gatehouse.consoleUrl, description: 'The browser console: sign in with a user of the pool (admins or users group)' });
     }

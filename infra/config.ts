@@ -16,8 +16,10 @@ import { z } from 'zod';
 import type { Api } from '../lambdas/core/api-definition.js';
 import { ConfigError } from '../lambdas/core/errors.js';
 import { checkGatewayCacheSettings } from '../lambdas/core/gateway-cache.js';
+import { resolveClientCertificates } from '../lambdas/core/client-certificate-config.js';
 import { readSettings, resolveAnonymousScopes, SETTINGS, type SettingName, type SettingsValues } from '../lambdas/core/settings.js';
 import { GATEHOUSE_API } from '../lambdas/routes.js';
+import { CUSTOM_DOMAIN_EXPECTED, customDomainSchema } from './domain-config.js';
 
 /** Settings the CDK app computes from the resources it creates; setting them in context is an error. */
 const COMPUTED_SETTINGS = {
@@ -152,6 +154,8 @@ const INFRA_SCHEMA = {
       .default(false),
     expected: 'true or false (per-method API Gateway metrics: billed as custom metrics once the routes see traffic)',
   },
+  // The API on the team's own domain, its TLS policy and optional mutual TLS (infra/domain-config.ts).
+  customDomain: { schema: customDomainSchema.optional(), expected: CUSTOM_DOMAIN_EXPECTED },
 } as const;
 
 type InfraSchema = typeof INFRA_SCHEMA;
@@ -224,6 +228,12 @@ export function readConfig(context: Readonly<Record<string, unknown>>, api: Api 
     infra[key] = result.data;
   }
   checkInfra(infra as InfraValues);
+  // Certificate principals: declared, non-credential scopes (fails synthesis, not a cold start), and a domain that
+  // asks for client certificates (without mutual TLS no request would ever carry one).
+  resolveClientCertificates(read.clientCertificates, api.scopes, 'clientCertificates');
+  if (read.clientCertificates !== null && !(infra as InfraValues).customDomain?.mtls) {
+    throw new ConfigError('clientCertificates', 'a customDomain with mtls beside it: only a mutual-TLS domain hands the authorizer client certificates');
+  }
 
   const raw: Partial<Record<ContextSettingName, unknown>> = {};
   for (const name of CONTEXT_SETTINGS) if (context[name] !== undefined && context[name] !== '') raw[name] = context[name];

@@ -11,7 +11,7 @@ import { CONTEXT_SETTINGS, type ContextSettingName, type GatehouseConfig } from 
 /** Values the deployment supplies itself (resource names, ARNs, JSON with tokens). */
 export type ComputedEnv = Partial<Record<SettingName, string>>;
 
-const JSON_SETTINGS: ReadonlySet<SettingName> = new Set(['oidcIssuers', 'cognito', 'plans']);
+const JSON_SETTINGS: ReadonlySet<SettingName> = new Set(['oidcIssuers', 'cognito', 'plans', 'clientCertificates']);
 
 function isContextSetting(name: SettingName): name is ContextSettingName {
   return (CONTEXT_SETTINGS as readonly SettingName[]).includes(name);

@@ -44,6 +44,9 @@ export {
   type TokenIssuers,
 } from './constructs/identity.js';
 export { GatehouseConsoleSignIn, type GatehouseConsoleSignInProps } from './constructs/console.js';
+export { GatehouseDomain, type GatehouseDomainProps } from './constructs/domain.js';
+export { customDomainSchema, securityPolicyOf, DEFAULT_SECURITY_POLICY, MTLS_SECURITY_POLICY, SECURITY_POLICIES, type CustomDomainConfig, type DomainSecurityPolicy } from './domain-config.js';
+export { checkTruststore, MAX_TRUSTSTORE_BYTES, MAX_TRUSTSTORE_CERTIFICATES, TruststoreError, type TruststoreSummary } from './truststore.js';
 export {
   GatehouseWaf,
   MANAGED_RULE_GROUPS,

@@ -29,6 +29,22 @@ function gatehousePath(app: GatehouseApp, handler: string, method = 'GET'): stri
   return app.api.routes.find((r) => r.handler === handler && r.method === method && !Object.hasOwn(app.targets, r.handler))?.path;
 }
 
+/** What `--https` and `--mtls` add: the CA to trust, the client certificate to present. */
+function tlsLines(tls: LocalStack['config']['tls']): string[] {
+  if (!tls) return [];
+  const client = tls.clientCertificate;
+  return [
+    `  TLS            ${tls.mode === 'mtls' ? 'mutual TLS (client certificates of the local CA required), TLS 1.2+' : 'HTTPS, TLS 1.3 only'}; CA ${tls.ca}`,
+    ...(client ? [`    client cert  ${client.cert}  key ${client.key}`, `                 subject ${client.subject}  issuer ${client.issuer}`] : []),
+  ];
+}
+
+function curlTls(tls: LocalStack['config']['tls']): string {
+  if (!tls) return '';
+  const client = tls.clientCertificate;
+  return ` --cacert ${tls.ca}${client ? ` --cert ${client.cert} --key ${client.key}` : ''}`;
+}
+
 export function banner(stack: LocalStack): string {
   const { config, app } = stack;
   const url = config.apiUrl;
@@ -67,11 +83,12 @@ export function banner(stack: LocalStack): string {
     ...users.map((u, i) => `    ${i === 0 ? 'users ' : '      '}       ${u}`),
     `  IAM (SigV4)    ${config.iam.region}  ${config.iam.accessKeyId} / ${config.iam.secretAccessKey}  (service execute-api)`,
     `  DynamoDB       ${stack.endpoints.dynamodb}  table ${stack.settings.tableName ?? ''}`,
+    ...tlsLines(config.tls),
     `  metrics        ${url}${LOCAL_METRICS_PATH}  (the functions' CloudWatch metrics, aggregated; --metrics prints each)`,
     `  written to     ${stack.configPath}  (secrets: keep it private)`,
     '',
   );
-  if (whoami) lines.push(`  try:  curl -H "Authorization: Bearer ${config.adminKey}" ${url}${whoami}`, '');
+  if (whoami) lines.push(`  try:  curl${curlTls(config.tls)} -H "Authorization: Bearer ${config.adminKey}" ${url}${whoami}`, '');
   for (const warning of stack.warnings) lines.push(`  WARNING  ${warning}`);
   if (stack.warnings.length > 0) lines.push('');
   lines.push('  Ctrl-C stops everything.', '');

@@ -1,4 +1,4 @@
-// `npm start` (node --import tsx local/main.ts [--persist] [--quiet] [--metrics] [--app <file>]): runs the whole of Gatehouse on
+// `npm start` (node --import tsx local/main.ts [--persist] [--quiet] [--metrics] [--https | --mtls] [--app <file>]): runs the whole of Gatehouse on
 // this machine until SIGINT/SIGTERM — Gatehouse's own API, or with --app a team's API declared with defineApp, its
 // Lambda and HTTP targets behind Gatehouse. Configuration: the GATEHOUSE_* variables the Lambda functions read, PORT
 // (default 3000) and GATEHOUSE_STATE_DIR (default .gatehouse). Exit codes: 0 after a clean stop, 1 when it cannot start.
@@ -13,12 +13,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // Run as `npm start` in this repository, or as the package's `gatehouse-local` bin (which sets the name).
 const COMMAND = process.env.GATEHOUSE_LOCAL_COMMAND ?? 'npm start --';
-const USAGE = `Usage: ${COMMAND} [--persist] [--quiet] [--metrics] [--app <file>]
+const USAGE = `Usage: ${COMMAND} [--persist] [--quiet] [--metrics] [--https | --mtls] [--app <file>]
 
   --persist     keep DynamoDB data, keys, passwords and the pepper in the state directory across restarts
   --quiet       no access log lines
   --metrics     print every metric document (CloudWatch EMF) the functions write; GET /_local/metrics
                 always answers them aggregated
+  --https       serve over HTTPS (TLS 1.3) with a local CA written to the state directory's tls/
+  --mtls        HTTPS that also requires a client certificate the local CA issued (one is written beside it);
+                certificate-bound principals as configured by GATEHOUSE_CLIENT_CERTIFICATES
   --app <file>  serve a team's API: the module's default export (or export \`app\`) is defineApp({...});
                 its Lambda entries are relative to the file's folder
 
@@ -48,8 +51,9 @@ if (args.has('--help') || args.has('-h')) {
   console.log(USAGE);
   process.exit(0);
 }
-const unknown = [...args].filter((a) => !['--persist', '--quiet', '--metrics'].includes(a));
+const unknown = [...args].filter((a) => !['--persist', '--quiet', '--metrics', '--https', '--mtls'].includes(a));
 if (unknown.length > 0) usageError(`unknown option ${unknown.join(' ')}`);
+if (args.has('--https') && args.has('--mtls')) usageError('--https or --mtls, not both (--mtls is HTTPS too)');
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
 const quiet = args.has('--quiet');
@@ -59,6 +63,7 @@ try {
   stack = await startLocalStack({
     ...(loaded ? { app: loaded.app, baseDir: loaded.baseDir } : {}),
     persist: args.has('--persist'),
+    ...(args.has('--mtls') ? { tls: 'mtls' as const } : args.has('--https') ? { tls: 'https' as const } : {}),
     printMetrics: args.has('--metrics'),
     ...(quiet
       ? {}

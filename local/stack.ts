@@ -12,7 +12,8 @@
  * the scopes the local OIDC provider offers.
  */
 import { generateKeyPair, randomUUID, type JsonWebKey } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,6 +49,7 @@ import { createLocalGateway, type AccessLogEntry, type GatewaySettings, type Lam
 import { startLocalOidc, type LocalOidc, type LocalOidcOptions } from './oidc/provider.js';
 import { EmfCollector, LOCAL_METRICS_PATH, type MetricsView } from './metrics-view.js';
 import { loadTargets } from './targets.js';
+import { prepareLocalTls, serverTlsOptions, type LocalTls, type LocalTlsMode } from './tls/material.js';
 import {
   DYNAMODB_DIR,
   ensureStateDir,
@@ -129,6 +131,8 @@ export interface LocalStackOptions {
   readonly printMetrics?: boolean;
   /** Lifetime of the local OIDC provider's access and ID tokens (default 3600; tests shorten it to see refreshes). */
   readonly accessTokenTtlSeconds?: number;
+  /** Serve over HTTPS with a local CA (`https`), and also require client certificates it issued (`mtls`). */
+  readonly tls?: LocalTlsMode;
 }
 
 export interface LocalStack {
@@ -143,6 +147,8 @@ export interface LocalStack {
   readonly configPath: string;
   readonly persisted: boolean;
   readonly settings: LocalSettings;
+  /** The local CA and this run's certificates, with `tls`. */
+  readonly tls?: LocalTls;
   /** Every listening endpoint the stack opened (all closed by close()). */
   readonly endpoints: { readonly api: string; readonly oidc: string; readonly dynamodb: string };
   /** Things the banner should say (ignored variables, modes). */
@@ -262,6 +268,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : 'GATEHOUSE_AUTH_MODE=audit: requests without a valid credential are served as anonymous (and recorded).',
     );
   }
+  if (settings.clientCertificates !== null && options.tls !== 'mtls') {
+    warnings.push('GATEHOUSE_CLIENT_CERTIFICATES is set, but without --mtls no request carries a client certificate: its principals are never used.');
+  }
   // The app's code: its handler groups (found by the routes' handler names) and its own targets. A missing folder,
   // entry file or export fails here, before anything listens.
   const groups = await loadHandlerGroups(api, { ...(options.groups ? { groups: options.groups } : {}), targets: Object.keys(app.targets) });
@@ -271,6 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const bundles = new Map([...groups].map(([name, group]) => [name, bundleValues(group, { api, groups, title: app.title })]));
   const consolePath = groups.has(CONSOLE_GROUP) ? consolePathOf(api) : undefined;
   await ensureStateDir(stateDir);
+  const tls = options.tls ? await prepareLocalTls(stateDir, options.tls, persist) : undefined;
   const tableName = settings.tableName ?? DEFAULT_TABLE_NAME;
   const iamKey = previous?.iam ?? generateIamKey();
   const iamUser: LocalIamUser = {
@@ -295,13 +305,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     // --- The gateway's port first: a port in use fails at once, before anything else starts ---------------
-    let gatewayListener: Parameters<typeof createServer>[1] = (_req, res) => {
+    let gatewayListener: RequestListener = (_req, res) => {
       res.writeHead(503).end();
     };
-    const server = createServer((req, res) => gatewayListener?.(req, res));
+    const onRequest: RequestListener = (req, res) => gatewayListener(req, res);
+    const server: Server = tls ? createHttpsServer(serverTlsOptions(tls), onRequest) : createServer(onRequest);
     const apiPort = await listen(server, port, host);
     cleanups.push(() => closeServer(server));
-    const apiUrl = `http://${urlHost(host)}:${apiPort}`;
+    const scheme = tls ? 'https' : 'http';
+    const apiUrl = `${scheme}://${urlHost(host)}:${apiPort}`;
     const consoleUrl = consolePath === undefined ? undefined : `${apiUrl}${consolePath}`;
 
     // --- DynamoDB (dynalite) and the OIDC provider, side by side ------------------------------------------
@@ -324,7 +336,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : {
             consoleClient: {
               ...(previous?.consoleClient ? { clientId: previous.consoleClient.clientId } : {}),
-              redirectUris: [...new Set([consoleUrl, `http://127.0.0.1:${apiPort}${consolePath}`])],
+              redirectUris: [...new Set([consoleUrl, `${scheme}://127.0.0.1:${apiPort}${consolePath}`])],
             },
           }),
       ...(options.accessTokenTtlSeconds === undefined ? {} : { accessTokenTtlSeconds: options.accessTokenTtlSeconds }),
@@ -496,6 +508,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         users: oidc.users.map(({ username, password, groups }) => ({ username, password, groups: [...groups] })),
       },
       iam: { region: iamUser.region, accessKeyId: iamUser.accessKeyId, secretAccessKey: iamUser.secretAccessKey },
+      ...(tls
+        ? {
+            tls: {
+              mode: tls.mode,
+              ca: tls.files.ca,
+              ...(tls.client && tls.files.client && tls.files.clientKey
+                ? { clientCertificate: { cert: tls.files.client, key: tls.files.clientKey, subject: tls.client.subject, issuer: tls.ca.subject, sha256: tls.client.sha256 } }
+                : {}),
+            },
+          }
+        : {}),
     };
     if (persist) {
       const state: PersistedState = {
@@ -526,6 +549,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       configPath,
       persisted: persist,
       settings,
+      ...(tls ? { tls } : {}),
       endpoints: { api: apiUrl, oidc: oidc.issuer, dynamodb: dynamoEndpoint },
       warnings,
       startupMs: Date.now() - started,

@@ -30,6 +30,12 @@ export interface LocalConfig {
     users: { username: string; password: string; groups: string[] }[];
   };
   iam: { region: string; accessKeyId: string; secretAccessKey: string };
+  /** With `--https` or `--mtls` (local/tls): the CA to trust and, with `--mtls`, a client certificate it issued. */
+  tls?: {
+    mode: 'https' | 'mtls';
+    ca: string;
+    clientCertificate?: { cert: string; key: string; subject: string; issuer: string; sha256: string };
+  };
 }
 
 const persistedState = z.object({

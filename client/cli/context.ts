@@ -3,14 +3,17 @@
  * documented precedence, and a client built from them. It also remembers which credential was used, so an error
  * can say "the API key from GATEHOUSE_API_KEY was refused" (errors.ts).
  */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 
-import { apiKeyAuth, bearerAuth, type Authenticator } from '../auth.js';
+import { apiKeyAuth, bearerAuth, noAuth, type Authenticator } from '../auth.js';
 import { GatehouseClient, type RetryEvent } from '../client.js';
 import { ConfigurationError, DEFAULT_PROFILE, loadProfile, loadTokens, saveTokens, type Profile, type StoredTokens } from '../config.js';
 import { GatehouseCredentialsError } from '../errors.js';
 import { RefreshingTokenProvider, refreshTokens, usernameOf } from '../oidc.js';
 import { sigv4Auth } from '../sigv4.js';
+import type { ClientTls } from '../tls-fetch.js';
 import type { CliIo } from './io.js';
 import type { GlobalOptions } from './options.js';
 import { Output } from './output.js';
@@ -64,6 +67,10 @@ export class CommandContext {
 
   /** The credential for key-or-JWT routes, by the documented precedence; undefined when there is none. */
   async credential(profile: Profile, g: GlobalOptions): Promise<Authenticator | undefined> {
+    if (g.certificateOnly === true) {
+      this.credentialLabel = 'the client certificate';
+      return undefined;
+    }
     const flagKey = g.apiKey;
     if (flagKey !== undefined) {
       this.credentialLabel = 'the API key from --api-key';
@@ -99,6 +106,10 @@ export class CommandContext {
   /** A credential the command cannot do without (exit 3 when there is none). */
   async requiredCredential(profile: Profile, g: GlobalOptions): Promise<Authenticator> {
     const auth = await this.credential(profile, g);
+    if (!auth && g.certificateOnly === true) {
+      if (!this.tlsFiles(profile, g).cert) throw new ConfigurationError('--certificate-only needs a client certificate: --cert and --key, or a profile saved with them.');
+      return noAuth;
+    }
     if (!auth) {
       throw new GatehouseCredentialsError(
         `No credential for profile ${profile.name}: run \`gatehouse --profile ${profile.name} login\`, pass --api-key, or set GATEHOUSE_API_KEY.`,
@@ -122,9 +133,36 @@ export class CommandContext {
     return sigv4Auth({ region });
   }
 
-  client(profile: Profile, out: Output, auth: Authenticator | undefined, iam?: Authenticator): GatehouseClient {
+  /** The mutual-TLS files: flags over the profile's; relative paths from the working directory. */
+  tlsFiles(profile: Profile, g: GlobalOptions): { cert?: string; key?: string; ca?: string } {
+    const at = (file: string | undefined) => (file === undefined ? undefined : isAbsolute(file) ? file : resolve(this.io.cwd, file));
+    const cert = at(g.cert ?? profile.tls?.cert);
+    const key = at(g.key ?? (g.cert === undefined ? profile.tls?.key : undefined));
+    const ca = at(g.cacert ?? profile.tls?.ca);
+    if ((cert === undefined) !== (key === undefined)) throw new ConfigurationError('A client certificate needs its key: give --cert and --key together.');
+    return { ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(ca ? { ca } : {}) };
+  }
+
+  /** The files' contents, read now (a missing or unreadable file is a configuration error naming it). */
+  private clientTls(profile: Profile, g: GlobalOptions): ClientTls | undefined {
+    const files = this.tlsFiles(profile, g);
+    if (!files.cert && !files.ca) return undefined;
+    const read = (file: string) => {
+      try {
+        return readFileSync(file);
+      } catch (error) {
+        throw new ConfigurationError(`Cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+      }
+    };
+    return { ...(files.cert && files.key ? { cert: read(files.cert), key: read(files.key) } : {}), ...(files.ca ? { ca: read(files.ca) } : {}) };
+  }
+
+  client(profile: Profile, out: Output, auth: Authenticator | undefined, iam?: Authenticator, g: GlobalOptions = {}): GatehouseClient {
+    // A test's injected fetch stands for the network: it gets no TLS settings.
+    const tls = this.io.fetch ? undefined : this.clientTls(profile, g);
     return new GatehouseClient({
       baseUrl: profile.apiUrl,
+      ...(tls ? { tls } : {}),
       ...(auth ? { auth } : {}),
       ...(iam ? { iam } : {}),
       ...(this.io.fetch ? { fetch: this.io.fetch } : {}),
@@ -146,6 +184,6 @@ export class CommandContext {
     const { g, out } = this.start(command);
     const profile = await this.profile(g);
     const auth = await this.requiredCredential(profile, g);
-    return { client: this.client(profile, out, auth), profile, g, out };
+    return { client: this.client(profile, out, auth, undefined, g), profile, g, out };
   }
 }

@@ -10,6 +10,12 @@ export interface GlobalOptions {
   apiKey?: string;
   region?: string;
   json?: boolean;
+  /** Mutual TLS: client certificate and key files, a CA file to trust (override the profile's). */
+  cert?: string;
+  key?: string;
+  cacert?: string;
+  /** Send no key or token: the client certificate alone is the credential. */
+  certificateOnly?: boolean;
 }
 
 export function parseScopes(value: string, previous: Scope[] = []): Scope[] {

@@ -25,6 +25,12 @@ Credentials (first that applies):
   then (profile local) the local stack's admin key. IAM routes (POST /v1/verify) and --sigv4 sign with
   SigV4: the local stack's IAM user for --profile local, else the AWS credential chain (AWS_PROFILE, …).
 
+Mutual TLS (a custom domain that requires client certificates, or npm start -- --mtls):
+  --cert FILE --key FILE present a client certificate and --cacert FILE trusts a CA, over the profile's
+  (saved with \`gatehouse configure … --cert … --key …\`; profile local: the local stack's CA and client
+  certificate). --certificate-only sends no key or token: for a certificate-bound principal in
+  "certificate" mode, where a credential beside the certificate is refused.
+
 Login without a browser on this machine (SSH, a container):
   \`gatehouse login --no-browser\` prints the sign-in URL; open it in a browser anywhere and sign in. That
   browser ends on a page that does not load (the redirect to this machine's loopback address): paste its
@@ -58,6 +64,10 @@ export function buildProgram(context: CommandContext): Command {
     .option('--api-url <url>', "the API's base URL (overrides the profile; also $GATEHOUSE_API_URL)")
     .option('--api-key <key>', 'API key to call with (prefer $GATEHOUSE_API_KEY: flags show in the process list)')
     .option('--region <region>', 'AWS region for SigV4 (overrides the profile)')
+    .option('--cert <file>', 'client certificate (PEM) to present: a custom domain with mutual TLS (overrides the profile)')
+    .option('--key <file>', "the client certificate's private key (PEM)")
+    .option('--cacert <file>', "CA certificate(s) to trust for the API's certificate (PEM), e.g. the local stack's")
+    .option('--certificate-only', 'send no API key or token: the client certificate alone is the credential')
     .option('--json', 'machine-readable output: JSON on stdout; on stderr one JSON object per line (notices, the error)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EPILOG);

@@ -68,6 +68,7 @@ import { addPlanSignals } from './plan-signals.js';
 import { PlanCatalog, usageKeysFor } from '../../lambdas/core/plans.js';
 import { httpTargetIntegration, methodPathParameters } from './http-target.js';
 import { GatehouseConsoleSignIn } from './console.js';
+import { GatehouseDomain } from './domain.js';
 import { cognitoSettingOf, type TokenIssuers } from './identity.js';
 import { createGatehouseRestApi } from './rest-api.js';
 import { gatehouseRequestAuthorizer } from './request-authorizer.js';
@@ -175,6 +176,8 @@ export class GatehouseApi extends Construct {
   readonly accessLogs?: LogGroup;
   readonly executionLogs?: LogGroup;
   readonly webAclAssociation?: CfnWebACLAssociation;
+  /** The custom domain (config customDomain), when configured: then the only way in. */
+  readonly domain?: GatehouseDomain;
 
   constructor(scope: Construct, id: string, props: GatehouseApiProps) {
     super(scope, id);
@@ -202,6 +205,11 @@ export class GatehouseApi extends Construct {
       this.restApi = created.restApi;
       this.accessLogs = created.accessLogs;
       this.executionLogs = created.executionLogs;
+    }
+    const customDomain = config.infra.customDomain;
+    if (customDomain) {
+      if (props.existingRestApi || !this.stage) throw new Error('GatehouseApi: customDomain needs a REST API Gatehouse creates; on your own, use GatehouseDomain and disable its execute-api endpoint');
+      this.domain = new GatehouseDomain(this, 'CustomDomain', { domain: customDomain, restApi: this.restApi, stage: this.stage, ...(props.baseDir ? { baseDir: props.baseDir } : {}) });
     }
 
     // --- The console's sign-in: its own app client, registered with the console's URL -----------------------------
@@ -403,11 +411,17 @@ export class GatehouseApi extends Construct {
    * reads the client's id, and the stage depends (through the deployment and the methods) on that function.
    */
   private stageUrlForPath(path: string): string | undefined {
+    if (this.domain) return `${this.domain.url}${path}`;
     const stage = this.stage;
     if (!stage) return undefined;
     const declared = (stage.node.defaultChild as CfnStage | undefined)?.stageName;
     const stack = Stack.of(this);
     return `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${declared ?? stage.stageName}${path}`;
+  }
+
+  /** The API's base URL: on the custom domain when there is one, else the stage's execute-api URL. */
+  get apiUrl(): string | undefined {
+    return this.domain?.url ?? this.stage?.urlForPath('/');
   }
 
   /** The REST API's deployment stage, when it has one Gatehouse can see (not on an imported REST API). */

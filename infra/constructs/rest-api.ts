@@ -63,6 +63,9 @@ export function createGatehouseRestApi(scope: Construct, config: GatehouseConfig
     restApiName: `${infra.stackPrefix}-api`,
     description: 'Gatehouse API',
     endpointConfiguration: { types: [EndpointType.REGIONAL] },
+    // With a custom domain, the default execute-api endpoint is off: the domain (its TLS policy, its mutual TLS)
+    // and the stage's WAF are the only way in. AWS answers 403 there (constructs/domain.ts).
+    ...(infra.customDomain ? { disableExecuteApiEndpoint: true } : {}),
     // Execution logging (ERROR level, below) needs the account-level CloudWatch role (one setting per account and
     // region, shared by every REST API there). Kept when the stack is deleted: other APIs may be using it.
     cloudWatchRole: true,
@@ -85,6 +88,12 @@ export function createGatehouseRestApi(scope: Construct, config: GatehouseConfig
     },
   });
   acknowledge(restApi, 'AwsSolutions-APIG2', 'requestValidation');
+  if (infra.customDomain) {
+    // API Gateway applies disableExecuteApiEndpoint when the stage is next updated: a new deployment makes sure.
+    restApi.latestDeployment?.addToLogicalId({ disableExecuteApiEndpoint: true });
+    // The execute-api URL CDK outputs by default no longer answers: no output should advertise it.
+    restApi.node.tryRemoveChild('Endpoint');
+  }
   const cloudWatchRole = restApi.node.tryFindChild('CloudWatchRole');
   if (cloudWatchRole) {
     acknowledge(cloudWatchRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'apiGatewayCloudWatchRole');

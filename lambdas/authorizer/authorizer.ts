@@ -11,6 +11,7 @@
  * DecisionLatency) to `deps.metrics`; the caller flushes them once per invocation (handler.ts).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { bindPrincipal, type CertificateCheck, type CertificateFacts } from '../core/client-certificate.js';
 import { extractCredential, type CredentialKind } from '../core/credentials.js';
 import { credentialCacheKey, type CachedDecision, type DecisionCache } from '../core/decision-cache.js';
 import type { KeyVerification } from '../core/key-verifier.js';
@@ -41,7 +42,7 @@ export interface AuthorizerPlans {
 /** What a refused or missing credential looked like, for the audit trail. Never the credential. */
 export interface RefusalEvent {
   readonly reason: string;
-  readonly credentialKind: CredentialKind | 'none' | 'unknown';
+  readonly credentialKind: CredentialKind | 'certificate' | 'none' | 'unknown';
   readonly keyId?: string;
   /**
    * Owner of the stored key the credential named: present exactly when the store was read and held that key (the
@@ -49,6 +50,8 @@ export interface RefusalEvent {
    */
   readonly tenant?: string;
   readonly sourceIp?: string;
+  /** The client certificate of the request (mutual TLS): its serial number and subject, never the certificate. */
+  readonly certificate?: CertificateFacts;
   readonly method: string;
   readonly path: string;
   readonly mode: AuthMode;
@@ -63,6 +66,8 @@ export interface AuthorizerDeps {
   readonly anonymousScopes: readonly Scope[];
   readonly keys: { verify(key: string): Promise<KeyVerification> };
   readonly tokens: { verify(token: string): Promise<TokenVerification> };
+  /** Client certificates (mutual TLS; core/client-certificate.ts). Absent: a certificate changes nothing. */
+  readonly certificates?: { check(cert: APIGatewayRequestAuthorizerEvent['requestContext']['identity']['clientCert'] | undefined): CertificateCheck };
   readonly cache: DecisionCache;
   readonly log: Log;
   /** Called for every refused (and, in audit mode, missing) credential. Must not throw. */
@@ -83,8 +88,10 @@ export const UNAUTHORIZED = 'Unauthorized';
 /** What one decision was, for its metrics. */
 interface DecisionFacts {
   /** The credential's kind; `anonymous` when the anonymous principal was allowed (off mode, audit-mode refusals). */
-  credential: 'api_key' | 'jwt' | 'none' | 'unknown' | 'anonymous';
+  credential: 'api_key' | 'jwt' | 'certificate' | 'none' | 'unknown' | 'anonymous';
   cache?: 'hit' | 'miss';
+  /** The request's client certificate, for its refusal events. */
+  certificate?: CertificateFacts;
 }
 
 export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
@@ -126,6 +133,7 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
       ...(keyId === undefined ? {} : { keyId }),
       ...(tenant === undefined ? {} : { tenant }),
       ...(event.requestContext?.identity?.sourceIp ? { sourceIp: event.requestContext.identity.sourceIp } : {}),
+      ...(facts.certificate ? { certificate: facts.certificate } : {}),
       method: event.httpMethod,
       path: event.path,
       mode: deps.mode,
@@ -150,10 +158,23 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
       return allow(anonymous, event);
     }
 
+    // Mutual TLS: the certificate API Gateway validated is read first (core/client-certificate.ts).
+    const cert: CertificateCheck = deps.certificates?.check(event.requestContext?.identity?.clientCert) ?? { kind: 'none' };
+    if (cert.kind !== 'none') facts.certificate = cert.certificate;
+    if (cert.kind === 'refused') {
+      facts.credential = 'certificate';
+      return refuse(facts, event, cert.reason, 'certificate');
+    }
     const credential = extractCredential(event.headers, event.multiValueHeaders);
+    if (cert.kind === 'principal') {
+      facts.credential = 'certificate';
+      // The certificate is the credential: a key or token beside it would leave two answers to "who is this".
+      if (credential.kind !== 'none') return refuse(facts, event, 'conflicting_credentials', 'certificate');
+      return allow(cert.principal, event);
+    }
     if (credential.kind === 'none') {
       facts.credential = 'none';
-      return refuse(facts, event, 'missing', 'none');
+      return cert.kind === 'bound' ? refuse(facts, event, 'certificate_needs_credential', 'certificate') : refuse(facts, event, 'missing', 'none');
     }
     if (credential.kind === 'refused') {
       facts.credential = 'unknown';
@@ -185,8 +206,15 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     }
 
     if (!decision.allow) return refuse(facts, event, decision.reason, credential.kind, decision.keyId, decision.tenant);
-    if (decision.principal.keyId !== undefined) deps.onKeyUse?.(decision.principal);
-    return allow(decision.principal, event);
+    // certificate+credential: the credential must be of the certificate's tenant, and holds what both allow.
+    const principal = cert.kind === 'bound' ? bindPrincipal(decision.principal, cert.binding) : decision.principal;
+    if (!principal) {
+      // A stored key's owner sees the attempt (its key, the wrong certificate), as for any refusal naming its key.
+      const owner = decision.principal.keyId === undefined ? undefined : decision.principal.tenant;
+      return refuse(facts, event, 'certificate_mismatch', credential.kind, decision.principal.keyId, owner);
+    }
+    if (principal.keyId !== undefined) deps.onKeyUse?.(principal);
+    return allow(principal, event);
   };
 
   return async (event) => {

@@ -8,6 +8,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DecisionCache } from '../core/decision-cache.js';
 import { AuditStore } from '../core/audit-store.js';
 import { refusalLine, stdoutLineWriter, usageLine, type LineWriter } from '../core/bookkeeping-channel.js';
+import { ClientCertificateVerifier } from '../core/client-certificate.js';
+import { resolveClientCertificates } from '../core/client-certificate-config.js';
 import { ConfigError } from '../core/errors.js';
 import { BoundedJwksFetcher } from '../core/jwks-fetcher.js';
 import { StoreJwksFetcher } from '../core/jwks-store.js';
@@ -44,6 +46,7 @@ export const AUTHORIZER_SETTINGS = [
   'auditRetentionDays',
   'plans',
   'usageKeys',
+  'clientCertificates',
 ] as const;
 
 export type AuthorizerSettings = Pick<SettingsValues, (typeof AUTHORIZER_SETTINGS)[number]>;
@@ -103,9 +106,9 @@ export interface AuthorizerRecording {
 
 export type AuthorizerDepsWithRecording = AuthorizerDeps & { readonly recording: AuthorizerRecording };
 
-/** Settings as before, with the audit retention optional (it has a default) so existing callers keep working. */
-export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource' | 'plans' | 'usageKeys'> &
-  Partial<Pick<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource' | 'plans' | 'usageKeys'>>;
+/** Settings as before, with the settings that have defaults optional so existing callers keep working. */
+export type AuthorizerDepsSettings = Omit<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource' | 'plans' | 'usageKeys' | 'clientCertificates'> &
+  Partial<Pick<AuthorizerSettings, 'auditRetentionDays' | 'jwksSource' | 'plans' | 'usageKeys' | 'clientCertificates'>>;
 
 /**
  * The plans to enforce, or undefined when none limits anything. Limits need the usage keys that carry a refusal to
@@ -142,6 +145,8 @@ export function buildAuthorizerDeps(
   if (!settings.tableName) throw new ConfigError('GATEHOUSE_TABLE_NAME', 'a DynamoDB table name');
   const api = clients.api ?? deploymentApi();
   const anonymousScopes = resolveAnonymousScopes(settings.anonymousScopes, api.scopes);
+  // Undeclared or credential scopes for a certificate principal fail here, at cold start, naming the variable.
+  const clientCertificates = resolveClientCertificates(settings.clientCertificates ?? null, api.scopes);
   const doc = clients.dynamo ?? createDocumentClient();
   const store = new DynamoKeyStore(doc, settings.tableName);
   const recording = buildRecording(settings.tableName, settings.authMode, doc, log, {
@@ -178,6 +183,7 @@ export function buildAuthorizerDeps(
     anonymousScopes,
     keys: new ApiKeyVerifier({ store, peppers, environment: settings.keyEnvironment, scopes: api.scopes }),
     tokens,
+    ...(clientCertificates ? { certificates: new ClientCertificateVerifier({ config: clientCertificates, ...(recordingOptions.now ? { now: recordingOptions.now } : {}) }) } : {}),
     cache: new DecisionCache({
       maxEntries: settings.cacheMaxEntries,
       positiveTtlMs: settings.cacheTtlSeconds * 1000,

@@ -12,7 +12,8 @@
  *
  * No credential reaches a line by construction: a usage line holds the key's public id, its tenant and a time; a
  * refusal line holds the refusal's reason, kinds, the public id (only if it has the id's shape), the owner tenant,
- * the source IP, the method and the path — the path scrubbed of anything credential-shaped and clipped.
+ * the source IP, a client certificate's serial number and subject (never the certificate), the method and the path
+ * — the path scrubbed of anything credential-shaped and clipped.
  */
 import { isKeyId } from './api-key.js';
 import { scrubString } from './redact.js';
@@ -38,10 +39,13 @@ export interface UsageRecord {
 export interface RefusalRecord {
   readonly kind: 'refusal';
   readonly reason: string;
-  readonly credentialKind: 'api_key' | 'jwt' | 'none' | 'unknown';
+  readonly credentialKind: 'api_key' | 'jwt' | 'certificate' | 'none' | 'unknown';
   readonly keyId?: string;
   readonly tenant?: string;
   readonly sourceIp?: string;
+  /** The request's client certificate (mutual TLS): serial number (hex) and subject (RFC 4514). */
+  readonly certificateSerial?: string;
+  readonly certificateSubject?: string;
   readonly method: string;
   readonly path: string;
   readonly mode: 'enforce' | 'audit' | 'off';
@@ -61,11 +65,14 @@ export const stdoutLineWriter: LineWriter = (line) => {
 const MAX_REASON = 64;
 const MAX_METHOD = 16;
 const MAX_SOURCE_IP = 64;
+/** A serial number is at most 20 bytes (RFC 5280 §4.1.2.2): 40 hex digits. */
+const MAX_CERTIFICATE_SERIAL = 40;
+const MAX_CERTIFICATE_SUBJECT = 256;
 /** Paths are clipped here; the audit event keeps at most 256 characters of it anyway. */
 export const MAX_LINE_PATH = 256;
 /** Tenants are at most 256 UTF-8 bytes (tenant.ts); a line never carries a longer one. */
 const MAX_TENANT_CHARS = 256;
-const CREDENTIAL_KINDS: ReadonlySet<string> = new Set(['api_key', 'jwt', 'none', 'unknown']);
+const CREDENTIAL_KINDS: ReadonlySet<string> = new Set(['api_key', 'jwt', 'certificate', 'none', 'unknown']);
 const MODES: ReadonlySet<string> = new Set(['enforce', 'audit', 'off']);
 const OUTCOMES: ReadonlySet<string> = new Set(['denied', 'allowed_anonymous']);
 
@@ -86,6 +93,7 @@ export interface RefusalFacts {
   readonly keyId?: string;
   readonly tenant?: string;
   readonly sourceIp?: string;
+  readonly certificate?: { readonly serial: string; readonly subject: string };
   readonly method: string;
   readonly path: string;
   readonly mode: string;
@@ -102,6 +110,10 @@ export function refusalLine(refusal: RefusalFacts, atMs: number): string {
   if (refusal.keyId !== undefined && isKeyId(refusal.keyId)) record.keyId = refusal.keyId;
   if (refusal.tenant !== undefined) record.tenant = clip(refusal.tenant, MAX_TENANT_CHARS);
   if (refusal.sourceIp !== undefined) record.sourceIp = clip(scrubString(refusal.sourceIp), MAX_SOURCE_IP);
+  if (refusal.certificate !== undefined) {
+    record.certificateSerial = clip(refusal.certificate.serial.replace(/[^0-9A-Fa-f]/g, ''), MAX_CERTIFICATE_SERIAL) || 'unknown';
+    record.certificateSubject = clip(scrubString(refusal.certificate.subject), MAX_CERTIFICATE_SUBJECT);
+  }
   record.method = clip(scrubString(refusal.method), MAX_METHOD);
   // Scrub before clipping, so that clipping can never cut a credential into a shape the scrubber misses.
   record.path = clip(scrubString(refusal.path), MAX_LINE_PATH);
@@ -140,6 +152,8 @@ export function parseBookkeepingLine(message: string): BookkeepingRecord | undef
       !(v.keyId === undefined || (typeof v.keyId === 'string' && isKeyId(v.keyId))) ||
       !optional(v.tenant, MAX_TENANT_CHARS) ||
       !optional(v.sourceIp, MAX_SOURCE_IP) ||
+      !optional(v.certificateSerial, MAX_CERTIFICATE_SERIAL) ||
+      !optional(v.certificateSubject, MAX_CERTIFICATE_SUBJECT) ||
       !isString(v.method, MAX_METHOD) ||
       !(typeof v.path === 'string' && v.path.length <= MAX_LINE_PATH) ||
       typeof v.mode !== 'string' ||
@@ -157,6 +171,8 @@ export function parseBookkeepingLine(message: string): BookkeepingRecord | undef
       ...(typeof v.keyId === 'string' ? { keyId: v.keyId } : {}),
       ...(v.tenant === undefined ? {} : { tenant: v.tenant as string }),
       ...(v.sourceIp === undefined ? {} : { sourceIp: v.sourceIp as string }),
+      ...(v.certificateSerial === undefined ? {} : { certificateSerial: v.certificateSerial as string }),
+      ...(v.certificateSubject === undefined ? {} : { certificateSubject: v.certificateSubject as string }),
       method: v.method,
       path: v.path,
       mode: v.mode as RefusalRecord['mode'],

@@ -28,7 +28,7 @@ export const handlerService = (group: string): string => `gatehouse-${group}`;
 
 export const METRICS = {
   // --- authorizer -------------------------------------------------------------------------------------------------
-  /** One per decision. outcome: allow | refused | failure; credential: api_key | jwt | none | unknown | anonymous. */
+  /** One per decision. outcome: allow | refused | failure; credential: api_key | jwt | certificate | none | unknown | anonymous. */
   Decisions: { unit: 'Count', dimensions: ['outcome', 'credential'] },
   /** One per refused credential. reason: the refusal's class (malformed, unknown, expired, revoked, invalid_token …). */
   Refusals: { unit: 'Count', dimensions: ['reason'] },

@@ -14,6 +14,7 @@
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DEPLOYMENT_ENV, METRICS, METRICS_NAMESPACE, type MetricName } from './metrics-catalog.js';
+import { CERTIFICATE_REFUSALS } from './client-certificate.js';
 
 type DimensionName<N extends MetricName> = (typeof METRICS)[N]['dimensions'][number];
 export type MetricDimensions<N extends MetricName> = { readonly [D in DimensionName<N>]: string };
@@ -31,8 +32,8 @@ export const NO_METRICS: MetricsSink = { add: () => undefined, flush: () => unde
 // --- vocabularies: every dimension value the code can emit -----------------------------------------------------
 
 export const DECISION_OUTCOMES = ['allow', 'refused', 'failure'] as const;
-export const DECISION_CREDENTIALS = ['api_key', 'jwt', 'none', 'unknown', 'anonymous'] as const;
-/** Refusal reasons of credentials.ts, key-verifier.ts and token-verifier.ts, `missing`, and `other` for anything else. */
+export const DECISION_CREDENTIALS = ['api_key', 'jwt', 'certificate', 'none', 'unknown', 'anonymous'] as const;
+/** Refusal reasons of credentials.ts, key-verifier.ts, token-verifier.ts and client-certificate.ts, `missing`, and `other` for anything else. */
 export const REFUSAL_REASONS = [
   'missing',
   'unsupported_scheme',
@@ -52,6 +53,7 @@ export const REFUSAL_REASONS = [
   'unknown_issuer',
   'invalid_token',
   'no_subject',
+  ...CERTIFICATE_REFUSALS,
   'other',
 ] as const;
 export const DEPENDENCIES = ['store', 'jwks', 'pepper', 'other'] as const;

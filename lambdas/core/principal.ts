@@ -6,7 +6,9 @@ import { isPlanName } from './plans.js';
 import { ADMIN_GROUP, isScopeName, type Scope, type ScopeCatalog } from './scopes.js';
 import { tenantProblem } from './tenant.js';
 
-export type AuthMethod = 'api_key' | 'jwt' | 'iam' | 'anonymous';
+/** `certificate`: a client certificate alone (mutual TLS; client-certificate.ts). */
+export const AUTH_METHODS = ['api_key', 'jwt', 'iam', 'certificate', 'anonymous'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export interface Principal {
   readonly principalId: string;
@@ -21,6 +23,8 @@ export interface Principal {
    * default (the admin plan for the bootstrap key). Resolved by PlanCatalog.forPrincipal.
    */
   readonly plan?: string;
+  /** The client-certificate principal this request is bound to (its configured name), when there is one. */
+  readonly certificate?: string;
 }
 
 export const ANONYMOUS_PRINCIPAL_ID = 'anonymous';
@@ -44,10 +48,12 @@ export function principalToContext(p: Principal): AuthorizerContext {
   // header, and API Gateway's handling of a mapping from a key the context lacks is not something to rely on.
   context.keyId = p.keyId ?? '';
   context.plan = p.plan ?? '';
+  if (p.certificate !== undefined) context.certificate = p.certificate;
   return context;
 }
 
-const AUTH_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['api_key', 'jwt', 'iam', 'anonymous']);
+const AUTH_METHOD_SET: ReadonlySet<string> = new Set<string>(AUTH_METHODS);
+const CERTIFICATE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * Reads a principal back from the context API Gateway hands the integration (every value a string). With the
@@ -56,7 +62,7 @@ const AUTH_METHODS: ReadonlySet<string> = new Set<AuthMethod>(['api_key', 'jwt',
  */
 export function principalFromContext(context: Record<string, unknown> | null | undefined, catalog?: ScopeCatalog): Principal | undefined {
   if (!context) return undefined;
-  const { principalId, authMethod, tenant, scopes, keyId, admin, plan } = context;
+  const { principalId, authMethod, tenant, scopes, keyId, admin, plan, certificate } = context;
   // An empty tenant or principal would be one shared namespace for everyone who has none: refuse it.
   if (typeof principalId !== 'string' || typeof tenant !== 'string' || typeof authMethod !== 'string') return undefined;
   if (principalId === '' || tenant === '') return undefined;
@@ -64,7 +70,7 @@ export function principalFromContext(context: Record<string, unknown> | null | u
   // with invisible characters could only come from a record written before that check, or from a misconfigured
   // integration; refusing it (401) beats failing at the first write with a key too large for DynamoDB (a 5xx).
   if (tenantProblem(tenant) !== undefined) return undefined;
-  if (!AUTH_METHODS.has(authMethod)) return undefined;
+  if (!AUTH_METHOD_SET.has(authMethod)) return undefined;
   const scopeList = typeof scopes === 'string' ? scopes.split(' ').filter(isScopeName) : [];
   return {
     principalId,
@@ -74,6 +80,7 @@ export function principalFromContext(context: Record<string, unknown> | null | u
     admin: admin === 'true' || admin === true,
     ...(typeof keyId === 'string' && keyId !== '' ? { keyId } : {}),
     ...(typeof plan === 'string' && isPlanName(plan) ? { plan } : {}),
+    ...(typeof certificate === 'string' && CERTIFICATE_NAME.test(certificate) ? { certificate } : {}),
   };
 }
 

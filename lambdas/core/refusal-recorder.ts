@@ -71,6 +71,9 @@ export interface Refusal {
   /** Owner of the stored key the credential named: present exactly when the store was read and found it. */
   readonly tenant?: string;
   readonly sourceIp?: string;
+  /** The request's client certificate (mutual TLS): its serial number and subject, never the certificate. */
+  readonly certificateSerial?: string;
+  readonly certificateSubject?: string;
   readonly method: string;
   readonly path: string;
   readonly outcome: 'denied' | 'allowed_anonymous';
@@ -394,11 +397,14 @@ function toAuditInput(refusal: Refusal, now: number): Bucket['input'] {
       method: clean(refusal.method, 16),
       path: clean(refusal.path, MAX_PATH_LENGTH),
       credentialKind: refusal.credentialKind,
+      ...(refusal.certificateSerial === undefined ? {} : { certificateSerial: clean(refusal.certificateSerial, 40) }),
+      ...(refusal.certificateSubject === undefined ? {} : { certificateSubject: clean(refusal.certificateSubject, 256) }),
       count: 1,
     },
   };
 }
 
 function bucketKey(input: AuditEventInput): string {
-  return JSON.stringify([input.type, input.reason ?? null, input.keyId ?? null, input.sourceIp ?? null, input.tenant, input.details?.aggregated ?? false]);
+  // One certificate's refusals are one event; another certificate's are another (each names its serial).
+  return JSON.stringify([input.type, input.reason ?? null, input.keyId ?? null, input.sourceIp ?? null, input.tenant, input.details?.aggregated ?? false, input.details?.certificateSerial ?? null]);
 }

@@ -7,6 +7,7 @@
 // cold start; classic zod alone was ~440 KB of a 920 KB bundle).
 import * as z from 'zod/mini';
 import { KEY_ENVIRONMENTS } from './api-key.js';
+import { CLIENT_CERTIFICATES_ENV, CLIENT_CERTIFICATES_EXPECTED, clientCertificatesSchema } from './client-certificate-config.js';
 import { ConfigError } from './errors.js';
 import { isAllowedJwksUri } from './jwks-fetcher.js';
 import { isPlanName, planReferences, UNLIMITED_PLAN, type PlanConfig } from './plans.js';
@@ -241,6 +242,9 @@ export const SETTINGS = {
     expected: 'JSON {open, limited}: the values of the two API keys behind the usage plans that carry limit decisions (set by the CDK app and the local stack)',
   },
   auditRetentionDays: { env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', schema: z._default(int(1, 3650), 90), expected: 'an integer from 1 to 3650' },
+  // Certificate-bound machine principals (mutual TLS): client-certificate-config.ts. Scopes are checked against the
+  // deployment's catalog where it is known (resolveClientCertificates), as anonymousScopes are.
+  clientCertificates: { env: CLIENT_CERTIFICATES_ENV, schema: z._default(json(z.nullable(clientCertificatesSchema)), null), expected: CLIENT_CERTIFICATES_EXPECTED },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -14,7 +14,7 @@
  * `__proto__` is just a name; the gateway hands the events to the functions as JSON, as Lambda does.
  */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import type { APIGatewayEventClientCertificate, APIGatewayEventIdentity, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import type { Route } from '../../lambdas/core/api-definition.js';
 import { emptyRecord } from './records.js';
 
@@ -41,6 +41,10 @@ export interface GatewayRequest {
   readonly sourceIp: string;
   readonly localPort: number;
   readonly receivedAtMs: number;
+  /** Received over TLS (`npm start -- --https`). */
+  readonly secure?: boolean;
+  /** The client certificate the TLS layer validated (`--mtls`), as API Gateway hands it on (local/tls). */
+  readonly clientCert?: APIGatewayEventClientCertificate | null;
 }
 
 export interface HeaderMaps {
@@ -69,7 +73,7 @@ export function headerMaps(request: GatewayRequest): HeaderMaps {
   };
   forwarded('X-Forwarded-For', request.sourceIp, true);
   forwarded('X-Forwarded-Port', String(request.localPort), false);
-  forwarded('X-Forwarded-Proto', 'http', false);
+  forwarded('X-Forwarded-Proto', request.secure ? 'https' : 'http', false);
   const headers = emptyRecord<string>();
   for (const [name, values] of Object.entries(multiValueHeaders)) headers[name] = values[values.length - 1] ?? '';
   return { headers, multiValueHeaders };
@@ -142,7 +146,7 @@ function identityOf(request: GatewayRequest, iam: IamCaller | undefined): APIGat
     apiKey: null,
     apiKeyId: null,
     caller: iam?.userId ?? null,
-    clientCert: null,
+    clientCert: request.clientCert ?? null,
     cognitoAuthenticationProvider: null,
     cognitoAuthenticationType: null,
     cognitoIdentityId: null,

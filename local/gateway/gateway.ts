@@ -29,6 +29,7 @@ import { acceptsBinary, gatewayError, notReady, proxyResultToReply, wafRateLimit
 import { emptyRecord } from './records.js';
 import { createRouter, type ResourceMatch } from './router.js';
 import { verifySigV4, type LocalIamCredentials } from './sigv4.js';
+import { clientCertificateOf } from '../tls/client-certificate.js';
 import { TokenBucket } from './throttle.js';
 import { Waf } from './waf.js';
 
@@ -351,6 +352,8 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       sourceIp: normaliseIp(req.socket.remoteAddress),
       localPort: req.socket.localPort ?? 0,
       receivedAtMs,
+      secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+      clientCert: clientCertificateOf(req.socket),
     };
     const answer = (reply: GatewayReply, answeredBy: string) => ({ outcome: { reply, answeredBy }, request: base });
 

@@ -45,7 +45,7 @@ describe('the route table', () => {
 
   it('types come from the API schemas', () => {
     expectTypeOf<OperationResponse<'GET /v1/whoami'>>().toEqualTypeOf<Whoami>();
-    expectTypeOf<Whoami['authMethod']>().toEqualTypeOf<'api_key' | 'jwt' | 'iam' | 'anonymous'>();
+    expectTypeOf<Whoami['authMethod']>().toEqualTypeOf<'api_key' | 'jwt' | 'iam' | 'certificate' | 'anonymous'>();
     expectTypeOf<CreatedKey['scopes'][number]>().toEqualTypeOf<(typeof ALL_SCOPES)[number]>();
     expectTypeOf<KeyView['status']>().toEqualTypeOf<'active' | 'expired' | 'revoked'>();
   });

@@ -52,6 +52,19 @@ describe(`cfn-lint over every template (${CFN_LINT ?? 'not installed'})`, () => 
   it.each<[string, Record<string, unknown>]>([
     ['prod (default)', {}],
     ['dev, alarm e-mail, detailed metrics, chosen AZs', { profile: 'dev', alarmEmail: 'ops@example.com', detailedMetrics: true, availabilityZones: ['use1-az2'] }],
+    // Issue 17: the enhanced TLS policy with its endpoint access mode, a DNS-validated certificate and an alias record.
+    ['custom domain (TLS 1.3 policy, created certificate, alias record)', { customDomain: { domainName: 'api.example.com', hostedZone: { id: 'Z0123456789ABCDEFGHIJ', name: 'example.com' }, basePath: 'v1' } }],
+    [
+      'custom domain with mutual TLS and certificate principals',
+      {
+        customDomain: {
+          domainName: 'mtls.example.com',
+          certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+          mtls: { truststoreUri: 's3://example-truststores/truststore.pem', truststoreVersion: 'v1', ownershipVerificationCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000' },
+        },
+        clientCertificates: { principals: [{ name: 'billing', match: { sha256: 'AB'.repeat(32) }, tenant: 'billing', scopes: ['items:read'], mode: 'certificate' }] },
+      },
+    ],
   ])('reports no error: %s', (_name, context) => {
     const errors = lint(synthesised(context)).filter((f) => f.Level === 'Error');
     expect(errors.map(describeFinding)).toEqual([]);

@@ -508,8 +508,9 @@ describe('API', () => {
     const env = (fn: { node: { defaultChild?: unknown } }) =>
       (props(resourcesOf(t.api, 'AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]!).Environment as { Variables: Record<string, unknown> }).Variables;
     const authorizer = env(synth.stacks.api.authorizerFunction.fn);
-    // No plan limits anything by default: no usage keys (docs/plans.md).
-    const expectedNames = AUTHORIZER_SETTINGS.filter((n) => n !== 'localPepper' && n !== 'usageKeys').map((n) => SETTINGS[n].env);
+    // No plan limits anything by default (no usage keys, docs/plans.md); clientCertificates is set only beside a
+    // mutual-TLS custom domain (custom-domain.test.ts).
+    const expectedNames = AUTHORIZER_SETTINGS.filter((n) => n !== 'localPepper' && n !== 'usageKeys' && n !== 'clientCertificates').map((n) => SETTINGS[n].env);
     expect(Object.keys(authorizer).sort()).toEqual([...new Set([...expectedNames, JWKS_SOURCE_ENV, DEPLOYMENT_ENV])].sort());
     expect(authorizer[JWKS_SOURCE_ENV]).toBe('store');
     expect(authorizer[SETTINGS.keyEnvironment.env]).toBe('live');

@@ -35,6 +35,9 @@ async function configure(context: CommandContext, command: Command, options: Con
   const callbackUrl = options.callbackUrl ?? (cognito ? COGNITO_DEFAULTS.callbackUrl : undefined);
   const authorizationEndpoint = options.authorizationEndpoint ?? (base ? `${base}/oauth2/authorize` : undefined);
   const tokenEndpoint = options.tokenEndpoint ?? (base ? `${base}/oauth2/token` : undefined);
+  // Mutual TLS: the global --cert/--key/--cacert are saved with the profile (absolute paths; the files are read at
+  // each call, so a renewed certificate needs no new configure).
+  const tls = context.tlsFiles({ name, apiUrl, source: 'command line' }, g);
   const profile: SavedProfile = {
     apiUrl,
     ...(options.issuer ? { issuer: options.issuer } : {}),
@@ -45,6 +48,9 @@ async function configure(context: CommandContext, command: Command, options: Con
     ...(tokenEndpoint ? { tokenEndpoint } : {}),
     ...(options.tokenUse ? { tokenUse: options.tokenUse } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
+    ...(tls.cert ? { clientCert: tls.cert } : {}),
+    ...(tls.key ? { clientKey: tls.key } : {}),
+    ...(tls.ca ? { caCert: tls.ca } : {}),
   };
   const file = await saveProfile(context.io.env, name, profile);
   if (out.json) out.value({ profile: name, ...profile, file });

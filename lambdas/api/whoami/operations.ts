@@ -17,6 +17,7 @@ export function createWhoamiHandler(services: Services) {
               scopes: principal.scopes,
               plan: services.plans.forPrincipal(principal).name,
               ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
+              ...(principal.certificate === undefined ? {} : { certificate: principal.certificate }),
             }),
           ),
       },
