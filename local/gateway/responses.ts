@@ -9,6 +9,8 @@ import {
   gatewayMadeHeaders,
   gatewayResponseBody,
   gatewayResponseHeaders,
+  gatewayResponseTemplate,
+  renderGatewayTemplate,
   WAF_RATE_LIMITED,
   wafRateLimitedHeaders,
   type GatewayResponseDefinition,
@@ -46,13 +48,28 @@ export interface GatewayReplyOptions {
   readonly corsOrigins: readonly string[];
 }
 
-/** A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts). */
-export function gatewayError(type: LocalGatewayResponseType, requestId: string, options: GatewayReplyOptions & { close?: boolean }): GatewayReply {
+/** The request a gateway response answers, for its template's `$context` variables. */
+export interface GatewayResponseRequest {
+  readonly httpMethod: string;
+  /** The matched resource (`/v1/keys/{keyId}`); empty when no route matched, as nothing names one then. */
+  readonly resourcePath: string;
+}
+
+/**
+ * A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts), its template
+ * rendered as API Gateway renders it.
+ */
+export function gatewayError(
+  type: LocalGatewayResponseType,
+  requestId: string,
+  options: GatewayReplyOptions & { close?: boolean; request?: GatewayResponseRequest },
+): GatewayReply {
   const definition = definitionFor(type);
+  const request = options.request ?? { httpMethod: '', resourcePath: '' };
   return {
     status: definition.status,
     headers: { ...gatewayResponseHeaders(definition, options.corsOrigins), [GATEWAY_RESPONSE_HEADER]: type },
-    body: gatewayResponseBody(definition, requestId),
+    body: renderGatewayTemplate(gatewayResponseTemplate(definition), { requestId, ...request }),
     ...(options.close ? { close: true } : {}),
   };
 }

@@ -15,6 +15,7 @@ export function createWhoamiHandler(services: Services) {
               authMethod: principal.authMethod,
               tenant: principal.tenant,
               scopes: principal.scopes,
+              admin: principal.admin,
               ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
             }),
           ),
