@@ -1,6 +1,7 @@
 /**
  * The local stack's state directory (`.gatehouse/`, or GATEHOUSE_STATE_DIR):
  * - `local.json` — always written, exactly the CONTRACT §7 shape: where things are and the credentials to try them.
+ * - `.gitignore` — ignores everything here, wherever GATEHOUSE_STATE_DIR puts the directory.
  * - with `--persist`: `state.json` (the pepper, the OIDC signing key, users with their passwords and subs, client
  *   ids and secrets, the IAM key) and `dynamodb/` (dynalite's LevelDB), so keys, items, passwords and tenants
  *   survive a restart.
@@ -58,8 +59,21 @@ export function stateDirOf(env: Readonly<Record<string, string | undefined>>, cw
   return resolve(cwd, env.GATEHOUSE_STATE_DIR || DEFAULT_STATE_DIR);
 }
 
+export const STATE_GITIGNORE = '.gitignore';
+
+/**
+ * The directory's own `.gitignore`: everything in it is a secret (the admin key, passwords), and
+ * GATEHOUSE_STATE_DIR may put it anywhere inside a repository, where the repository's ignore rules do not reach.
+ * `*` ignores the file itself too, so the directory never shows up in `git status`.
+ */
+const GITIGNORE_TEXT = '# Written by the Gatehouse local stack: everything here is a secret (the admin key, passwords). Never commit it.\n*\n';
+
 export async function ensureStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Left alone when present: a person may have written their own.
+  await writeFile(join(dir, STATE_GITIGNORE), GITIGNORE_TEXT, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  });
 }
 
 /** Writes a secret file atomically (temp file + rename) with mode 0600, whatever mode an older file had. */

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { connect } from 'node:net';
 
 import { JwtVerifier } from 'aws-jwt-verify';
@@ -258,6 +258,42 @@ describe('local OIDC provider', () => {
       const { json } = await exchangeCode(oidc, attempt, callback!.searchParams.get('code')!);
       const access = await verifierFor(oidc, 'gatehouse').verify(json.access_token!);
       expect(access).toMatchObject({ username: 'bob', 'cognito:groups': ['users'] });
+    });
+
+    it('item 10: the sign-in page names the product and what it signs in to, labels its fields, and allows only its own stylesheet (CSP hash)', async () => {
+      const browser = new TestBrowser();
+      const { url } = pkceAuthorization({ authorizationEndpoint: oidc.authorizationEndpoint, clientId: oidc.loginClient.clientId, redirectUri: REDIRECT_URI, scope: 'openid' });
+      const { page } = await browser.follow(url, {}, REDIRECT_URI);
+      const html = await page!.text();
+      expect(html).toContain('<title>Sign in · Gatehouse</title>');
+      expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      expect(html).toContain('to continue to the Gatehouse command line');
+      expect(html).not.toContain(oidc.loginClient.clientId);
+      expect(html).toMatch(/<label for="username">Username<input name="username" id="username"/);
+      expect(html).toMatch(/<label for="password">Password<input name="password" type="password" id="password"/);
+      expect(html).not.toMatch(/<script|style="|<link/i);
+
+      // The one inline stylesheet is exactly what the CSP's hash allows; nothing else may load or run.
+      const csp = page!.headers.get('content-security-policy') ?? '';
+      const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]!);
+      expect(styles).toHaveLength(1);
+      expect(csp).toBe(`default-src 'none'; style-src 'sha256-${createHash('sha256').update(styles[0]!).digest('base64')}'; base-uri 'none'; frame-ancestors 'none'`);
+      expect(page!.headers.get('x-frame-options')).toBe('DENY');
+      expect(page!.headers.get('cache-control')).toBe('no-store');
+
+      // A wrong password: the error comes before the fields and is tied to them; the username stays, the password goes.
+      const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!;
+      const wrong = await browser.follow(
+        new URL(action, oidc.issuer).href,
+        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'alice', password: 'nope' }) },
+        REDIRECT_URI,
+      );
+      const again = await wrong.page!.text();
+      expect(wrong.page!.headers.get('content-security-policy')).toBe(csp);
+      expect(again.indexOf('role="alert"')).toBeGreaterThan(-1);
+      expect(again.indexOf('role="alert"')).toBeLessThan(again.indexOf('<form'));
+      expect(again).toMatch(/<input name="username" id="username"[^>]*value="alice"[^>]*aria-invalid="true" aria-describedby="sign-in-error"/);
+      expect(again).toMatch(/<input name="password" type="password" id="password"[^>]*aria-describedby="sign-in-error" autofocus>/);
     });
 
     it('refuses an authorization request without PKCE', async () => {

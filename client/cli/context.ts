@@ -1,7 +1,7 @@
 /**
  * What every command is given (the GitHub CLI's "factory"): the io, the chosen profile, the credential by the
- * documented precedence, and a client built from them. It also remembers which credential was used, so an error
- * can say "the API key from GATEHOUSE_API_KEY was refused" (errors.ts).
+ * documented precedence, and a client built from them. It also remembers which credential was used, so the command
+ * can say so and an error can say "the API key from GATEHOUSE_API_KEY was refused" (credential.ts, errors.ts).
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -14,6 +14,8 @@ import { GatehouseCredentialsError } from '../errors.js';
 import { RefreshingTokenProvider, refreshTokens, usernameOf } from '../oidc.js';
 import { sigv4Auth } from '../sigv4.js';
 import type { ClientTls } from '../tls-fetch.js';
+import { UsageError } from './errors.js';
+import { credentialNotice, NO_CREDENTIAL, noCredentialMessage, staleLoginMessage, USE_ADMIN_KEY_FLAG, type UsedCredential } from './credential.js';
 import type { CliIo } from './io.js';
 import type { GlobalOptions } from './options.js';
 import { Output } from './output.js';
@@ -21,8 +23,8 @@ import { Output } from './output.js';
 export const USER_AGENT = `gatehouse-cli/0.1.0 node/${process.versions.node}`;
 
 export class CommandContext {
-  /** What the chosen credential is, for messages (`the login of alice (profile local)`, `the local stack's admin key`…). */
-  credentialLabel = 'no credential';
+  /** The credential the command called with, for its notice and its error messages (credential.ts). */
+  used: UsedCredential = NO_CREDENTIAL;
 
   constructor(readonly io: CliIo) {}
 
@@ -65,42 +67,46 @@ export class CommandContext {
     });
   }
 
-  /** The credential for key-or-JWT routes, by the documented precedence; undefined when there is none. */
+  /**
+   * The credential for key-or-JWT routes, by the documented precedence: --api-key, --use-admin-key, GATEHOUSE_API_KEY,
+   * the stored login. Undefined when there is none. The local admin key is never a fallback: a stale login is an
+   * error with the next step, not a reason to act as the administrator.
+   */
   async credential(profile: Profile, g: GlobalOptions): Promise<Authenticator | undefined> {
     if (g.certificateOnly === true) {
-      this.credentialLabel = 'the client certificate';
+      this.used = { source: 'certificate', label: 'the client certificate only' };
       return undefined;
     }
-    const flagKey = g.apiKey;
-    if (flagKey !== undefined) {
-      this.credentialLabel = 'the API key from --api-key';
-      return apiKeyAuth(flagKey);
+    if (g.apiKey !== undefined && g.useAdminKey) throw new UsageError(`--api-key and ${USE_ADMIN_KEY_FLAG} are two credentials: pass one.`);
+    if (g.apiKey !== undefined) {
+      this.used = { source: 'api-key-flag', label: 'the API key from --api-key' };
+      return apiKeyAuth(g.apiKey);
     }
-    const envKey = this.io.env.GATEHOUSE_API_KEY;
-    if (envKey) {
-      this.credentialLabel = 'the API key from GATEHOUSE_API_KEY';
-      return apiKeyAuth(envKey);
-    }
-    const tokens = await loadTokens(this.io.env, profile.name);
-    if (tokens) {
-      const current = profile.oidc;
-      if (current && (tokens.issuer !== current.issuer || tokens.clientId !== current.clientId)) {
-        this.output(g).notice(
-          'stale_login',
-          `note: the stored login of profile ${profile.name} is for another issuer or client (${tokens.issuer}); ` +
-            `it is ignored. Run \`gatehouse --profile ${profile.name} login\` again.`,
-        );
-      } else {
-        this.credentialLabel = `the login of ${tokens.username ?? 'an unknown user'} (profile ${profile.name})`;
-        return bearerAuth(this.tokenProvider(profile, tokens));
-      }
-    }
-    if (profile.adminKey) {
-      this.credentialLabel = "the local stack's admin key";
+    if (g.useAdminKey) {
+      if (!profile.adminKey) throw new UsageError(`${USE_ADMIN_KEY_FLAG} is for the local stack (--profile local): profile ${profile.name} has no admin key.`);
+      this.used = { source: 'admin-key', label: "the local stack's admin key" };
       return apiKeyAuth(profile.adminKey);
     }
-    this.credentialLabel = 'no credential';
+    const tokens = await loadTokens(this.io.env, profile.name);
+    const current = profile.oidc;
+    const stale = tokens !== undefined && current !== undefined && (tokens.issuer !== current.issuer || tokens.clientId !== current.clientId);
+    const envKey = this.io.env.GATEHOUSE_API_KEY;
+    if (envKey) {
+      const loggedIn = tokens && !stale ? this.loginLabel(profile, tokens) : undefined;
+      this.used = { source: 'api-key-env', label: 'the API key from GATEHOUSE_API_KEY', ...(loggedIn ? { outrankedLogin: loggedIn } : {}) };
+      return apiKeyAuth(envKey);
+    }
+    if (tokens && stale) throw new GatehouseCredentialsError(staleLoginMessage(profile.name, tokens.issuer, profile.adminKey !== undefined));
+    if (tokens) {
+      this.used = { source: 'login', label: this.loginLabel(profile, tokens) };
+      return bearerAuth(this.tokenProvider(profile, tokens));
+    }
+    this.used = NO_CREDENTIAL;
     return undefined;
+  }
+
+  private loginLabel(profile: Profile, tokens: StoredTokens): string {
+    return `the login of ${tokens.username ?? 'an unknown user'} (profile ${profile.name})`;
   }
 
   /** A credential the command cannot do without (exit 3 when there is none). */
@@ -110,12 +116,14 @@ export class CommandContext {
       if (!this.tlsFiles(profile, g).cert) throw new ConfigurationError('--certificate-only needs a client certificate: --cert and --key, or a profile saved with them.');
       return noAuth;
     }
-    if (!auth) {
-      throw new GatehouseCredentialsError(
-        `No credential for profile ${profile.name}: run \`gatehouse --profile ${profile.name} login\`, pass --api-key, or set GATEHOUSE_API_KEY.`,
-      );
-    }
+    if (!auth) throw new GatehouseCredentialsError(noCredentialMessage(profile.name, profile.adminKey !== undefined));
     return auth;
+  }
+
+  /** Says which credential the command is about to use (stderr; `--json`: a `credential` event). */
+  announceCredential(out: Output): void {
+    if (this.used.source === 'none') return;
+    out.notice('credential', credentialNotice(this.used), { source: this.used.source });
   }
 
   sigv4(profile: Profile): Authenticator {
@@ -123,13 +131,16 @@ export class CommandContext {
     if (!region) throw new ConfigurationError(`SigV4 needs a region: pass --region, or save one with \`gatehouse configure --profile ${profile.name} --region …\`.`);
     if (profile.iam) {
       const { accessKeyId, secretAccessKey } = profile.iam;
+      this.used = { source: 'sigv4', label: "AWS SigV4 with the local stack's IAM user" };
       return sigv4Auth({ region, credentials: { accessKeyId, secretAccessKey } });
     }
     // The provider chain reads process.env itself; keys in this command's environment are used as the chain would.
     const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = this.io.env;
     if (accessKeyId && secretAccessKey) {
+      this.used = { source: 'sigv4', label: `AWS SigV4 with AWS_ACCESS_KEY_ID from the environment (${region})` };
       return sigv4Auth({ region, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } });
     }
+    this.used = { source: 'sigv4', label: `AWS SigV4 with the AWS credential chain (${region})` };
     return sigv4Auth({ region });
   }
 
@@ -179,11 +190,15 @@ export class CommandContext {
     });
   }
 
-  /** A client with the command's credential; fails (exit 3) when there is none. */
-  async authedClient(command: Command): Promise<{ client: GatehouseClient; profile: Profile; g: GlobalOptions; out: Output }> {
+  /**
+   * A client with the command's credential, which it announces (unless the command shows it in its own output);
+   * fails (exit 3) when there is none.
+   */
+  async authedClient(command: Command, options: { announce?: boolean } = {}): Promise<{ client: GatehouseClient; profile: Profile; g: GlobalOptions; out: Output }> {
     const { g, out } = this.start(command);
     const profile = await this.profile(g);
     const auth = await this.requiredCredential(profile, g);
+    if (options.announce !== false) this.announceCredential(out);
     return { client: this.client(profile, out, auth, undefined, g), profile, g, out };
   }
 }

@@ -9,6 +9,7 @@ import { GatehouseApiError, GatehouseClientError, GatehouseCredentialsError, Gat
 import { OidcError } from '../oidc.js';
 import { findRoute } from '../routes.js';
 import type { CommandContext } from './context.js';
+import { envKeyHint, type UsedCredential } from './credential.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { line } from './format.js';
 import type { GlobalOptions } from './options.js';
@@ -26,23 +27,27 @@ function exitCodeOfStatus(status: number): ExitCode {
 }
 
 /** The lines after `Error: …` for an API error: what to do about it. */
-function apiErrorHints(error: GatehouseApiError, credentialLabel: string, profile: string): string[] {
+function apiErrorHints(error: GatehouseApiError, used: UsedCredential, profile: string): string[] {
   const lines: string[] = [];
+  const { label } = used;
   for (const f of error.fieldErrors ?? []) lines.push(`  - ${f.field || '(body)'}: ${f.message}`);
   if (error.status === 401) {
-    const refused = credentialLabel.includes('API key')
-      ? `${credentialLabel} was refused (revoked, expired or mistyped keys all look the same).`
-      : credentialLabel.includes('login')
-        ? `${credentialLabel} was refused.`
-        : `Sent ${credentialLabel}.`;
-    lines.push(`${capitalised(refused)} Run \`gatehouse --profile ${profile} login\` or pass --api-key (or set GATEHOUSE_API_KEY).`);
+    const refused =
+      used.source === 'api-key-flag' || used.source === 'api-key-env' || used.source === 'admin-key'
+        ? `${label} was refused (revoked, expired or mistyped keys all look the same).`
+        : used.source === 'login'
+          ? `${label} was refused.`
+          : `Sent ${label}.`;
+    // An API key from the environment gets its own way out below.
+    const next = used.source === 'api-key-env' ? '' : ` Run \`gatehouse --profile ${profile} login\` or pass --api-key (or set GATEHOUSE_API_KEY).`;
+    lines.push(`${capitalised(refused)}${next}`);
   } else if (error.status === 403) {
     if (error.requiredScope) {
-      lines.push(`${error.request.method} ${error.request.path} needs scope ${error.requiredScope}, which ${credentialLabel} does not grant. Use a credential that holds ${error.requiredScope}.`);
+      lines.push(`${error.request.method} ${error.request.path} needs scope ${error.requiredScope}, which ${label} does not grant. Use a credential that holds ${error.requiredScope}.`);
     } else if (error.authError === 'insufficient_scope') {
-      lines.push(`The credential (${credentialLabel}) lacks a scope this route needs.`);
+      lines.push(`The credential (${label}) lacks a scope this route needs.`);
     } else {
-      lines.push(`${capitalised(credentialLabel)} is not allowed to do this.`);
+      lines.push(`${capitalised(label)} is not allowed to do this.`);
     }
   } else if (error.status === 404 && findRoute(error.request.method, error.request.path) === undefined) {
     lines.push(`There is no route ${error.request.method} ${error.request.path}; see \`gatehouse call GET /openapi.json\`.`);
@@ -51,6 +56,8 @@ function apiErrorHints(error: GatehouseApiError, credentialLabel: string, profil
   } else if (error.status >= 500) {
     lines.push(`The service failed${error.retryAfterSeconds !== undefined ? `; retry after ${error.retryAfterSeconds} s` : ''}.`);
   }
+  const envKey = error.status === 401 || error.status === 403 ? envKeyHint(used) : undefined;
+  if (envKey) lines.push(envKey);
   if (error.requestId) lines.push(`(request id ${error.requestId})`);
   return lines;
 }
@@ -69,7 +76,7 @@ export function reportError(error: unknown, g: GlobalOptions, context: CommandCo
   const out = context.output(g);
   if (error instanceof GatehouseApiError) {
     const code = exitCodeOfStatus(error.status);
-    const lines = [`Error: ${error.title} (${error.status} ${error.code}): ${error.detail}`, ...apiErrorHints(error, context.credentialLabel, profile)];
+    const lines = [`Error: ${error.title} (${error.status} ${error.code}): ${error.detail}`, ...apiErrorHints(error, context.used, profile)];
     out.error(lines.map(line).join(''), error.toJSON());
     return code;
   }

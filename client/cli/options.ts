@@ -8,6 +8,8 @@ export interface GlobalOptions {
   profile?: string;
   apiUrl?: string;
   apiKey?: string;
+  /** Profile local: call with the local stack's admin key (never chosen unasked). */
+  useAdminKey?: boolean;
   region?: string;
   json?: boolean;
   /** Mutual TLS: client certificate and key files, a CA file to trust (override the profile's). */

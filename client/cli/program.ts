@@ -20,9 +20,11 @@ Profiles:
   --profile NAME      saved with \`gatehouse configure --profile NAME --api-url … --issuer … --client-id …\`
   default profile     $GATEHOUSE_PROFILE, else "default"
 
-Credentials (first that applies):
-  --api-key KEY, then $GATEHOUSE_API_KEY, then the tokens of \`gatehouse login\`,
-  then (profile local) the local stack's admin key. IAM routes (POST /v1/verify) and --sigv4 sign with
+Credentials (first that applies; every command says which one it used):
+  --api-key KEY, then --use-admin-key (profile local: the local stack's admin key, tenant admin, every
+  scope; never used unless asked), then $GATEHOUSE_API_KEY (it outranks your login in every command until
+  you \`unset GATEHOUSE_API_KEY\`), then the tokens of \`gatehouse login\`. A login the local stack no longer
+  accepts (it restarted) is an error: log in again. IAM routes (POST /v1/verify) and --sigv4 sign with
   SigV4: the local stack's IAM user for --profile local, else the AWS credential chain (AWS_PROFILE, …).
 
 Mutual TLS (a custom domain that requires client certificates, or npm start -- --mtls):
@@ -52,7 +54,8 @@ Examples:
   gatehouse --profile local login
   gatehouse --profile prod login --no-browser     # over SSH: paste back the URL the browser ends on
   gatehouse --profile local keys create --name ci --scopes items:read,items:write
-  GATEHOUSE_API_KEY=gth_… gatehouse --profile local call GET /v1/items
+  GATEHOUSE_API_KEY=gth_… gatehouse --profile local call GET /v1/items   # this command only
+  gatehouse --profile local --use-admin-key keys list                    # as the local stack's admin
   gatehouse --profile local call POST /v1/verify --data '{"key":"gth_…"}' --sigv4
 `;
 
@@ -63,6 +66,7 @@ export function buildProgram(context: CommandContext): Command {
     .option('-p, --profile <name>', 'profile to use ("local" = the local stack); default $GATEHOUSE_PROFILE or "default"')
     .option('--api-url <url>', "the API's base URL (overrides the profile; also $GATEHOUSE_API_URL)")
     .option('--api-key <key>', 'API key to call with (prefer $GATEHOUSE_API_KEY: flags show in the process list)')
+    .option('--use-admin-key', "profile local: call with the local stack's admin key (tenant admin, every scope)")
     .option('--region <region>', 'AWS region for SigV4 (overrides the profile)')
     .option('--cert <file>', 'client certificate (PEM) to present: a custom domain with mutual TLS (overrides the profile)')
     .option('--key <file>', "the client certificate's private key (PEM)")
@@ -70,7 +74,9 @@ export function buildProgram(context: CommandContext): Command {
     .option('--certificate-only', 'send no API key or token: the client certificate alone is the credential')
     .option('--json', 'machine-readable output: JSON on stdout; on stderr one JSON object per line (notices, the error)')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EPILOG);
+    .addHelpText('after', EPILOG)
+    // Every subcommand's --help lists these too (configure, for one, needs --profile and --api-url).
+    .configureHelp({ showGlobalOptions: true });
 
   registerLogin(program, context);
   registerWhoami(program, context);

@@ -7,7 +7,7 @@
  */
 import { GatewayResponse, ResponseType, RestApiBase, type IRestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
-import { GATEWAY_RESPONSES, gatewayResponseHeaders, gatewayResponseTemplate, type GatewayResponseDefinition } from '../../lambdas/core/gateway-responses.js';
+import { GATEWAY_RESPONSES, gatewayResponseHeaders, gatewayResponseTemplate, templateVariablesOf, type GatewayResponseDefinition } from '../../lambdas/core/gateway-responses.js';
 
 /** A gateway-response header value is a mapping expression: static text goes in single quotes. */
 function staticValue(value: string): string {
@@ -17,9 +17,9 @@ function staticValue(value: string): string {
 
 function responseOptions(def: GatewayResponseDefinition, corsOrigins: readonly string[]) {
   const body = gatewayResponseTemplate(def);
-  // The template is VTL: no `$` or `#` may reach it from the static text, only the variables and choices it means.
-  const vtl = /\$context\.(requestId|authorizer\.[A-Za-z]+)|#(if|elseif)\(\$context\.authorizer\.[A-Za-z]+ == "[a-z]+"\)|#else|#end/g;
-  if (/[#$]/.test(body.replace(vtl, ''))) throw new Error(`Gateway response ${def.type} text would be read as VTL`);
+  // The template is VTL: no `$` or `#` may reach it from the static text, beyond the `$context` variables meant.
+  const staticText = templateVariablesOf(body).reduce((text, variable) => text.replace(variable, ''), body);
+  if (/[#$]/.test(staticText)) throw new Error(`Gateway response ${def.type} text would be read as VTL`);
   return {
     type: ResponseType.of(def.type),
     statusCode: String(def.status),

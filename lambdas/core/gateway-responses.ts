@@ -1,8 +1,9 @@
 /**
  * The envelope (CONTRACT §4) for answers API Gateway and WAF give themselves, before or instead of a handler, with
  * every header they carry. CDK deploys these as gateway responses and WAF custom responses; the local gateway
- * answers with the very same definitions. API Gateway's gateway responses are static templates: only
- * `$context.requestId` varies; WAF's custom responses are wholly static.
+ * answers with the very same definitions. API Gateway's gateway responses are static templates: only the `$context`
+ * variables of {@link GATEWAY_TEMPLATE_VARIABLES} vary (API Gateway fills them in; the local gateway renders the
+ * same template with {@link renderGatewayTemplate}); WAF's custom responses are wholly static.
  */
 import { staticCorsHeaders } from './cors.js';
 import { ERROR_CODES, PROBLEM_CONTENT_TYPE, problemType, type ErrorCode, WWW_AUTHENTICATE_401, WWW_AUTHENTICATE_403_SCOPE } from './errors.js';
@@ -81,17 +82,37 @@ const PLAN_LIMITED: GatewayResponseDefinition = {
 };
 
 /**
+ * The `$context` variables a gateway response's text may use. A template sees no route facts beyond these (no
+ * VTL logic, no lookup), so the ACCESS_DENIED answer names the method and resource, and points to where the scope
+ * is published, instead of naming the scope itself. None of them is client input that could be reflected:
+ * `resourcePath` is the matched resource's template (`/v1/keys/{keyId}`), not the request's path.
+ */
+export const GATEWAY_TEMPLATE_VARIABLES = ['requestId', 'httpMethod', 'resourcePath'] as const;
+
+export type GatewayTemplateValues = Readonly<Record<(typeof GATEWAY_TEMPLATE_VARIABLES)[number], string>>;
+
+const TEMPLATE_VARIABLE = new RegExp(`\\$context\\.(${GATEWAY_TEMPLATE_VARIABLES.join('|')})\\b`, 'g');
+
+/**
  * Choices worth knowing:
- * - MISSING_AUTHENTICATION_TOKEN is what API Gateway answers for an unknown route (and for an unsigned call to an
- *   IAM route); the contract wants unknown routes to be a 404, so it is one.
+ * - MISSING_AUTHENTICATION_TOKEN is what API Gateway answers for an unknown route and for a call to an IAM route
+ *   that carries no SigV4 `Authorization` (unsigned, or with an API key in `X-API-Key`): it cannot tell the two
+ *   apart, so neither can the message. The contract wants unknown routes to be a 404, so it is one.
+ * - ACCESS_DENIED is the authorizer's policy refusing this route: the credential lacks the route's scope. The
+ *   template cannot look the scope up, so it names the method and resource and where the scope is published.
  * - AUTHORIZER_FAILURE means the authorizer threw something other than `Unauthorized`: a store, JWKS or secret
  *   outage. That is transient, so 503 with Retry-After, not API Gateway's default 500.
  * - AUTHORIZER_CONFIGURATION_ERROR (a malformed authorizer result) is a bug: 500.
  */
 export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   def('UNAUTHORIZED', 'AUTHENTICATION_FAILED', 'The request carries no valid credential.', { 'WWW-Authenticate': WWW_AUTHENTICATE_401 }),
-  def('ACCESS_DENIED', 'PERMISSION_DENIED', 'The credential does not grant the scope this route needs.', { 'WWW-Authenticate': WWW_AUTHENTICATE_403_SCOPE }),
-  def('MISSING_AUTHENTICATION_TOKEN', 'NOT_FOUND', 'No such route.'),
+  def(
+    'ACCESS_DENIED',
+    'PERMISSION_DENIED',
+    "The credential does not grant the scope that $context.httpMethod $context.resourcePath needs; the route's x-gatehouse-scope in /openapi.json names it.",
+    { 'WWW-Authenticate': WWW_AUTHENTICATE_403_SCOPE },
+  ),
+  def('MISSING_AUTHENTICATION_TOKEN', 'NOT_FOUND', 'No such route, or this route needs AWS SigV4 (IAM) signing.'),
   def('RESOURCE_NOT_FOUND', 'NOT_FOUND', 'No such route.'),
   def('THROTTLED', 'RATE_LIMITED', 'Too many requests; retry after the time in Retry-After.', { 'Retry-After': String(RETRY_AFTER_THROTTLED_SECONDS) }),
   def('QUOTA_EXCEEDED', 'RATE_LIMITED', 'Quota exceeded; retry after the time in Retry-After.', { 'Retry-After': '60' }),
@@ -136,9 +157,9 @@ export function gatewayResponseTemplate(definition: GatewayResponseDefinition): 
  * What API Gateway makes of {@link gatewayResponseTemplate} for one request: the variant the context picks, with the
  * request id and the context values in place (each JSON-escaped: they sit inside JSON strings).
  */
-export function renderGatewayResponseBody(definition: GatewayResponseDefinition, requestId: string, context: Readonly<Record<string, unknown>> = {}): string {
+export function renderGatewayResponseBody(definition: GatewayResponseDefinition, values: GatewayTemplateValues, context: Readonly<Record<string, unknown>> = {}): string {
   const chosen = definition.variants?.cases.find((c) => c.when === context[definition.variants!.on]);
-  const body = gatewayResponseBody(chosen ? { ...definition, ...chosen } : definition, requestId);
+  const body = renderGatewayTemplate(gatewayResponseBody(chosen ? { ...definition, ...chosen } : definition, '$context.requestId'), values);
   const valueOf = (name: string): string => {
     const value = context[name];
     return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
@@ -156,10 +177,26 @@ export function gatewayResponseContextHeaders(definition: GatewayResponseDefinit
   return out;
 }
 
-/** The body as JSON with a request id; CDK passes `$context.requestId` (a template variable) as the id. */
+/** The body as JSON with a request id (WAF's static bodies pass a placeholder). */
 export function gatewayResponseBody(definition: Pick<GatewayResponseDefinition, 'code' | 'detail' | 'status'>, requestId: string): string {
   const { title } = ERROR_CODES[definition.code];
   return JSON.stringify({ type: problemType(definition.code), title, status: definition.status, detail: definition.detail, code: definition.code, requestId });
+}
+
+/** The VTL a template may hold besides the request variables: the authorizer's context values and the variant choice. */
+const AUTHORIZER_SYNTAX = /#(?:if|elseif)\(\$context\.authorizer\.[A-Za-z]+ == "[a-z]+"\)|#else|#end|\$context\.authorizer\.[A-Za-z]+/g;
+
+/** The `$context` variables and VTL a template uses, in order of appearance (CDK refuses any other `$` or `#`). */
+export function templateVariablesOf(template: string): string[] {
+  return [...template.matchAll(new RegExp(`${TEMPLATE_VARIABLE.source}|${AUTHORIZER_SYNTAX.source}`, 'g'))].map((m) => m[0]);
+}
+
+/**
+ * Fills in a template's `$context` variables as API Gateway does, for the local gateway. The values are escaped for
+ * the JSON string they land in (API Gateway inserts them as they are; Gatehouse's values never need escaping).
+ */
+export function renderGatewayTemplate(template: string, values: GatewayTemplateValues): string {
+  return template.replace(TEMPLATE_VARIABLE, (_match, name: keyof GatewayTemplateValues) => JSON.stringify(values[name]).slice(1, -1));
 }
 
 /**

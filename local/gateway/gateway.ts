@@ -192,7 +192,9 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
   const corsOrigins = options.settings.corsOrigins;
   // Everything the gateway answers itself carries the static CORS headers AWS would send (lambdas/core/cors.ts).
   const replyOptions = { corsOrigins, ...(options.responses ? { responses: options.responses } : {}) };
-  const errorReply = (type: LocalGatewayResponseType, requestId: string, extra: { close?: boolean } = {}) => gatewayError(type, requestId, { ...replyOptions, ...extra });
+  /** A gateway response to `request`, and to the route it matched when one did (its template's `$context` variables). */
+  const errorReply = (type: LocalGatewayResponseType, request: Pick<GatewayRequest, 'requestId' | 'method'>, route?: Pick<Route, 'path'>, extra: { close?: boolean } = {}) =>
+    gatewayError(type, request.requestId, { ...replyOptions, ...extra, request: { httpMethod: request.method, resourcePath: route?.path ?? '' } });
   const identityHeaders = (options.identitySources ?? IDENTITY_SOURCES).map(identitySourceHeader);
   const cache = new AuthorizerResultCache(options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
@@ -233,7 +235,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
   async function authorize(request: GatewayRequest, route: Route, pathParameters: Readonly<Record<string, string>>): Promise<Authorized> {
     const fail = (type: LocalGatewayResponseType): Authorized => ({
       ok: false,
-      outcome: { reply: errorReply(type, request.requestId), answeredBy: 'authorizer' },
+      outcome: { reply: errorReply(type, request, route), answeredBy: 'authorizer' },
     });
     const arn = methodArn(options.api, request.method, request.rawPath);
     const started = now();
@@ -273,7 +275,11 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       return {
         ok: false,
         outcome: {
-          reply: gatewayError('INVALID_API_KEY', request.requestId, { ...replyOptions, authorizerContext: result.context }),
+          reply: gatewayError('INVALID_API_KEY', request.requestId, {
+            ...replyOptions,
+            request: { httpMethod: request.method, resourcePath: route.path },
+            authorizerContext: result.context,
+          }),
           answeredBy: 'authorizer',
         },
       };
@@ -289,7 +295,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
     target: HttpIntegration,
     authorizer: Record<string, string | number> | undefined,
   ): Promise<Outcome> {
-    const fail = (type: LocalGatewayResponseType): Outcome => ({ reply: errorReply(type, request.requestId), answeredBy: 'integration' });
+    const fail = (type: LocalGatewayResponseType): Outcome => ({ reply: errorReply(type, request, route), answeredBy: 'integration' });
     // As in AWS (principal-headers.ts): blank on routes without the authorizer, from its context on token routes.
     let principal: Readonly<Record<string, string>> = NO_PRINCIPAL_HEADERS;
     if (authorizer !== undefined) {
@@ -329,13 +335,13 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       raw = await withTimeout(async () => overTheWire(await fn(overTheWire(event) as typeof event, context)), integrationTimeoutMs);
     } catch {
       // The function failed (Lambda reports an error): API Gateway answers 502.
-      return { reply: errorReply('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
+      return { reply: errorReply('INTEGRATION_FAILURE', request, route), answeredBy: 'integration' };
     }
-    if (raw === TIMEOUT) return { reply: errorReply('INTEGRATION_TIMEOUT', request.requestId), answeredBy: 'integration' };
+    if (raw === TIMEOUT) return { reply: errorReply('INTEGRATION_TIMEOUT', request, route), answeredBy: 'integration' };
     const accept = header(request, 'accept');
     const reply = proxyResultToReply(raw, { ...(accept === undefined ? {} : { accept }), binaryMediaTypes });
     // "Malformed Lambda proxy response": 502 as well.
-    return { reply: reply ?? errorReply('INTEGRATION_FAILURE', request.requestId), answeredBy: 'integration' };
+    return { reply: reply ?? errorReply('INTEGRATION_FAILURE', request, route), answeredBy: 'integration' };
   }
 
   async function handle(req: IncomingMessage): Promise<{ outcome: Outcome; request: Omit<GatewayRequest, 'body'> }> {
@@ -364,11 +370,11 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
     if (verdict.blocked) return answer(wafRateLimited(base.requestId, replyOptions), 'waf');
 
     // 2. Stage throttling.
-    if (!bucket.take(receivedAtMs)) return answer(errorReply('THROTTLED', base.requestId), 'throttle');
+    if (!bucket.take(receivedAtMs)) return answer(errorReply('THROTTLED', base), 'throttle');
 
     // 3. Payload limit.
     const read = await readBody(req, maxPayloadBytes);
-    if (!read.ok) return answer(errorReply('REQUEST_TOO_LARGE', base.requestId, { close: true }), 'payload');
+    if (!read.ok) return answer(errorReply('REQUEST_TOO_LARGE', base, undefined, { close: true }), 'payload');
     const request: GatewayRequest = { ...base, body: read.body };
 
     // 4. Resource and method; OPTIONS is the CORS preflight when CORS is configured.
@@ -377,7 +383,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       if (found) return answer(preflight(request, found), 'preflight');
     }
     const match = router.match(base.method, base.rawPath);
-    if (!match) return answer(errorReply('MISSING_AUTHENTICATION_TOKEN', base.requestId), 'route');
+    if (!match) return answer(errorReply('MISSING_AUTHENTICATION_TOKEN', base), 'route');
     const { route, pathParameters } = match;
 
     // 5. Authorization.
@@ -385,7 +391,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
       const signature = await verifySigV4(request, options.iam, now());
       if (!signature.ok) {
         const type = signature.reason === 'missing' ? 'MISSING_AUTHENTICATION_TOKEN' : 'INVALID_SIGNATURE';
-        return answer(errorReply(type, base.requestId), 'iam');
+        return answer(errorReply(type, base, route), 'iam');
       }
       return { outcome: await integrate(request, route, pathParameters, { iam: iamCaller }), request: base };
     }
@@ -434,7 +440,7 @@ export function createLocalGateway(options: LocalGatewayOptions): LocalGateway {
         .catch(() => {
           // A bug in the gateway itself (or a broken connection): the generic 5XX response.
           const requestId = randomUUID();
-          write(res, requestId, errorReply('DEFAULT_5XX', requestId));
+          write(res, requestId, errorReply('DEFAULT_5XX', { requestId, method: (req.method ?? '').toUpperCase() }));
         });
     },
   };

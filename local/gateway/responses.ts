@@ -51,16 +51,24 @@ export interface GatewayReplyOptions {
   readonly responses?: readonly GatewayResponseDefinition[];
 }
 
+/** The request a gateway response answers, for its template's `$context` variables. */
+export interface GatewayResponseRequest {
+  readonly httpMethod: string;
+  /** The matched resource (`/v1/keys/{keyId}`); empty when no route matched, as nothing names one then. */
+  readonly resourcePath: string;
+}
+
 /**
- * A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts), rendered as
- * API Gateway renders its template, with the authorizer's context where the response reads it.
+ * A gateway response: the deployed one's status, headers and body (lambdas/core/gateway-responses.ts), its template
+ * rendered as API Gateway renders it.
  */
 export function gatewayError(
   type: LocalGatewayResponseType,
   requestId: string,
-  options: GatewayReplyOptions & { close?: boolean; authorizerContext?: Readonly<Record<string, unknown>> },
+  options: GatewayReplyOptions & { close?: boolean; request?: GatewayResponseRequest; authorizerContext?: Readonly<Record<string, unknown>> },
 ): GatewayReply {
   const definition = definitionFor(type, options.responses);
+  const request = options.request ?? { httpMethod: '', resourcePath: '' };
   return {
     status: definition.status,
     headers: {
@@ -68,7 +76,7 @@ export function gatewayError(
       ...gatewayResponseContextHeaders(definition, options.authorizerContext),
       [GATEWAY_RESPONSE_HEADER]: type,
     },
-    body: renderGatewayResponseBody(definition, requestId, options.authorizerContext),
+    body: renderGatewayResponseBody(definition, { requestId, ...request }, options.authorizerContext),
     ...(options.close ? { close: true } : {}),
   };
 }

@@ -9,7 +9,7 @@ import type {
 } from 'oidc-provider';
 import type * as OidcModule from 'oidc-provider';
 
-import { errorPage, logoutPage, signedOutPage } from './html.js';
+import { errorPage, logoutPage, PAGE_HEADERS, signedOutPage } from './html.js';
 import { createMemoryAdapter } from './memory-adapter.js';
 import type { ResolvedUser, Settings } from './settings.js';
 
@@ -89,6 +89,7 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
       },
       {
         client_id: loginClient.clientId,
+        client_name: 'the Gatehouse command line', // the sign-in page says what the person signs in to
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
@@ -100,6 +101,7 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
         ? [
             {
               client_id: consoleClient.clientId,
+              client_name: 'the Gatehouse console',
               token_endpoint_auth_method: 'none' as const,
               grant_types: ['authorization_code', 'refresh_token'],
               response_types: ['code'],
@@ -139,10 +141,12 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
         enabled: true,
         logoutSource: (ctx: KoaContextWithOIDC, form: string) => {
           ctx.type = 'html';
+          ctx.set(PAGE_HEADERS);
           ctx.body = logoutPage(form);
         },
         postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => {
           ctx.type = 'html';
+          ctx.set(PAGE_HEADERS);
           ctx.body = signedOutPage();
         },
       },
@@ -176,6 +180,7 @@ export function buildConfiguration(settings: Settings, lib: typeof OidcModule): 
     // The default page loads a web font from the internet; keep errors local and plain.
     renderError: (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
       ctx.type = 'html';
+      ctx.set(PAGE_HEADERS);
       ctx.body = errorPage(out);
     },
   };

@@ -5,14 +5,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { Interaction, default as Provider } from 'oidc-provider';
 
-import { errorPage, loginPage } from './html.js';
+import { errorPage, loginPage, PAGE_HEADERS } from './html.js';
 import type { ResolvedUser } from './settings.js';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]+)(\/login)?$/;
 const MAX_FORM_BYTES = 16 * 1024;
 
 function send(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...PAGE_HEADERS });
   res.end(html);
 }
 
@@ -62,7 +62,6 @@ export function createInteractionHandler(
   async function handle(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean): Promise<void> {
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) throw Object.assign(new Error('interaction mismatch'), { status: 400 });
-    const clientId = String(details.params.client_id);
     const action = `/interaction/${uid}/login`;
 
     if (details.prompt.name === 'consent') {
@@ -72,17 +71,20 @@ export function createInteractionHandler(
     }
     if (details.prompt.name !== 'login') throw new Error(`unsupported prompt ${details.prompt.name}`);
 
+    // What the person signs in to, in words (the client's registered name), never its id.
+    const clientName = (await provider.Client.find(String(details.params.client_id)))?.clientName;
+    const form = { action, ...(clientName ? { clientName } : {}) };
     if (!isLogin || req.method !== 'POST') {
-      send(res, 200, loginPage({ action, clientId }));
+      send(res, 200, loginPage(form));
       return;
     }
-    const form = await readForm(req);
-    const username = form.get('username') ?? '';
+    const submitted = await readForm(req);
+    const username = submitted.get('username') ?? '';
     const user = byName.get(username);
     // Check a password even for unknown users, so the answer takes as long either way.
-    const ok = samePassword(form.get('password') ?? '', user?.password ?? '\0') && user !== undefined;
+    const ok = samePassword(submitted.get('password') ?? '', user?.password ?? '\0') && user !== undefined;
     if (!ok) {
-      send(res, 401, loginPage({ action, clientId, username, error: 'Incorrect username or password.' }));
+      send(res, 401, loginPage({ ...form, username, error: 'Incorrect username or password.' }));
       return;
     }
     await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });

@@ -17,6 +17,12 @@ declare module 'oidc-provider' {
 
   export interface Client {
     clientId: string;
+    /** The registered `client_name`, when there is one. */
+    clientName?: string;
+  }
+
+  export interface ClientStatic {
+    find(id: string): Promise<Client | undefined>;
   }
 
   export interface Params {
@@ -44,6 +50,8 @@ declare module 'oidc-provider' {
     type: string;
     body: unknown;
     status: number;
+    /** Koa's: sets response headers. */
+    set(headers: Readonly<Record<string, string>>): void;
   }
 
   /** What `extraTokenClaims` receives: an AccessToken (people) or ClientCredentials (machines). */
@@ -110,6 +118,7 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     proxy: boolean;
     readonly Grant: typeof Grant;
+    readonly Client: ClientStatic;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
     interactionFinished(

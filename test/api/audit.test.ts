@@ -116,10 +116,11 @@ describe('GET /v1/audit: who sees what', () => {
     expect(res.status).toBe(403);
   });
 
-  it('needs the audit:read scope', async () => {
+  it('needs the audit:read scope; item 4: the handler, which knows it, names it in the detail and as scope= (RFC 6750 §3)', async () => {
     const res = await call(principal('iso-a', ALL_SCOPES.filter((s) => s !== 'audit:read')), window);
     expect(res.status).toBe(403);
-    expect(res.headers['WWW-Authenticate']).toMatch(/insufficient_scope/);
+    expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="gatehouse", error="insufficient_scope", scope="audit:read"');
+    expect(res.body).toMatchObject({ code: 'PERMISSION_DENIED', detail: 'This request needs the scope audit:read.' });
   });
 });
 

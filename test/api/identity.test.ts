@@ -35,7 +35,15 @@ describe('GET /v1/whoami', () => {
     const p = principal('tenant-w', ['items:read'], { authMethod: 'api_key', keyId: 'AbCdEfGhIjKl', principalId: 'key:AbCdEfGhIjKl' });
     const res = await whoami(apiEvent({ method: 'GET', path: '/v1/whoami', principal: p }), lambdaContext());
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res)).toEqual({ principalId: 'key:AbCdEfGhIjKl', authMethod: 'api_key', tenant: 'tenant-w', scopes: ['items:read'], plan: 'unlimited', keyId: 'AbCdEfGhIjKl' });
+    expect(bodyOf(res)).toEqual({ principalId: 'key:AbCdEfGhIjKl', authMethod: 'api_key', tenant: 'tenant-w', scopes: ['items:read'], plan: 'unlimited', admin: false, keyId: 'AbCdEfGhIjKl' });
+  });
+
+  it('item 6: says whether the caller is an administrator (group admins, the bootstrap key), as the authorizer decided', async () => {
+    const whoami = createWhoamiHandler(services);
+    const ask = async (admin: boolean) =>
+      bodyOf(await whoami(apiEvent({ method: 'GET', path: '/v1/whoami', principal: principal('tenant-a', ALL_SCOPES, { admin }) }), lambdaContext()));
+    expect(await ask(true)).toMatchObject({ tenant: 'tenant-a', admin: true });
+    expect(await ask(false)).toMatchObject({ tenant: 'tenant-a', admin: false });
   });
 
   it('an unusable configuration answers a 500 envelope and logs why', async () => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { PRINTED_URL, removeTempDirs, signInElsewhere, startTestStack, tempDir, TestBrowser, type TestStack } from './support.js';
+import { PRINTED_URL, problem, removeTempDirs, scriptedServer, signInElsewhere, startTestStack, tempDir, TestBrowser, type TestStack } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../client/bin/gatehouse.js', import.meta.url));
 
@@ -94,6 +94,26 @@ describe('the gatehouse executable', () => {
     const missing = await gatehouse(['--profile', 'local', 'keys', 'get', 'AAAAAAAAAAAA']);
     expect(missing.code).toBe(4);
     expect(`${created.stderr}${item.stderr}${verify.stderr}${missing.stderr}`).not.toContain(key);
+  });
+
+  it('item 3: with --json every stderr line of the process is JSON — the credential, each retry, the error — nothing else (no warning)', async () => {
+    const jsonLines = (stderr: string) => stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const gateway = await scriptedServer((_req, res) => problem(res, 503, 'SERVICE_UNAVAILABLE', { 'retry-after': '0' }));
+    try {
+      const listed = await gatehouse(['--api-url', gateway.url, '--profile', 'adhoc', 'keys', 'list', '--json'], { env: { GATEHOUSE_API_KEY: stack.config.adminKey } });
+      expect(listed.code).toBe(1);
+      expect(listed.stdout).toBe('');
+      expect(jsonLines(listed.stderr).map((l) => l.event ?? Object.keys(l)[0])).toEqual(['credential', 'retry', 'retry', 'retry', 'error']);
+      // Signed with SigV4 (the AWS SDK's signer), refused: the process still writes nothing but JSON.
+      const signed = await gatehouse(['--api-url', gateway.url, '--profile', 'adhoc', '--region', 'us-east-1', 'call', 'POST', '/v1/verify', '--data', '{"key":"x"}', '--json'], {
+        env: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE12', AWS_SECRET_ACCESS_KEY: 'example-secret-example-secret-example-12' },
+      });
+      expect(signed.code).toBe(1);
+      expect(jsonLines(signed.stderr).map((l) => l.event ?? Object.keys(l)[0])).toEqual(['credential', 'error']);
+      expect(signed.stderr).not.toContain('example-secret');
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('paste-back over a pipe: login --no-browser reads the URL the browser ended on from standard input', async () => {

@@ -16,6 +16,8 @@ let stack: TestStack;
 /** Runs the CLI against the stack's profile `local`. */
 const local = (args: string[], env: Record<string, string | undefined> = stack.env, stdin?: string) =>
   runCli(['--profile', 'local', ...args], { env, ...(stdin === undefined ? {} : { stdin }) });
+/** The same, as the local stack's admin: asked for explicitly, as a person must. */
+const asAdmin = (args: string[], env: Record<string, string | undefined> = stack.env, stdin?: string) => local(['--use-admin-key', ...args], env, stdin);
 
 const KEY_PATTERN = /gth_test_[A-Za-z0-9]{12}_[A-Za-z0-9]+/;
 const first12 = (secret: string) => secret.slice(0, 12);
@@ -33,21 +35,49 @@ function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-describe('gatehouse (no login: the local admin key)', () => {
-  it('whoami uses the local admin key when nothing else is given', async () => {
-    const { code, stdout, stderr } = await local(['whoami']);
-    expect(stderr).toBe('');
+describe('gatehouse with no login: the local admin key only when asked for', () => {
+  it('item 1: with no credential, a command refuses (exit 3) with the next steps; it never acts as the admin unasked', async () => {
+    const { code, stdout, stderr } = await local(['keys', 'list']);
+    expect(code).toBe(EXIT.AUTH);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'Error: No credential for profile local: run `gatehouse --profile local login`, pass --api-key, add --use-admin-key to act as the ' +
+        "local stack's admin key (tenant admin, every scope), or set GATEHOUSE_API_KEY.\n",
+    );
+  });
+
+  it('item 1: --use-admin-key acts as the local admin and every command says so; item 6: whoami shows the administrator', async () => {
+    const list = await asAdmin(['keys', 'list']);
+    expect(list.code, list.stderr).toBe(EXIT.OK);
+    expect(list.stderr).toBe("Using the local stack's admin key (--use-admin-key): tenant admin, every scope.\n");
+
+    const { code, stdout, stderr } = await asAdmin(['whoami']);
+    expect(stderr).toBe(''); // whoami names the credential in its answer
     expect(code).toBe(EXIT.OK);
     expect(stdout).toMatch(/^principal\s+key:\w{12}$/m);
     expect(stdout).toMatch(/^tenant\s+admin$/m);
+    expect(stdout).toMatch(/^administrator\s+yes \(reads every tenant's audit trail\)$/m);
     expect(stdout).toMatch(/^credential\s+the local stack's admin key$/m);
     expect(stdout).not.toContain(stack.config.adminKey); // never prints a secret it was not asked for
   });
 
-  it('whoami --json prints the API answer', async () => {
-    const { code, stdout } = await local(['whoami', '--json']);
+  it('item 6: whoami --json prints the API answer, administrator included; the credential is a JSON notice on stderr', async () => {
+    const { code, stdout, stderr } = await asAdmin(['whoami', '--json']);
     expect(code).toBe(0);
-    expect(parseJson(stdout)).toMatchObject({ authMethod: 'api_key', tenant: 'admin', scopes: expect.arrayContaining(['audit:read']) });
+    expect(parseJson(stdout)).toMatchObject({ authMethod: 'api_key', tenant: 'admin', admin: true, scopes: expect.arrayContaining(['audit:read']) });
+    expect(stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l))).toEqual([
+      { event: 'credential', source: 'admin-key', message: "Using the local stack's admin key (--use-admin-key): tenant admin, every scope." },
+    ]);
+  });
+
+  it('item 1: --use-admin-key is for the local stack only, and is one credential: not with --api-key', async () => {
+    const both = await local(['--use-admin-key', '--api-key', stack.config.adminKey, 'whoami']);
+    expect(both.code).toBe(EXIT.USAGE);
+    expect(both.stderr).toContain('--api-key and --use-admin-key are two credentials: pass one.');
+    expect(both.stderr).not.toContain(stack.config.adminKey);
+    const remote = await runCli(['--api-url', stack.apiUrl, '--profile', 'adhoc', '--use-admin-key', 'whoami'], { env: stack.env });
+    expect(remote.code).toBe(EXIT.USAGE);
+    expect(remote.stderr).toContain('--use-admin-key is for the local stack (--profile local): profile adhoc has no admin key.');
   });
 
   it('--help documents the exit codes, and no arguments is a usage error', async () => {
@@ -61,6 +91,23 @@ describe('gatehouse (no login: the local admin key)', () => {
     expect(none.stdout).toContain('Usage: gatehouse');
   });
 
+  it("item 7: every subcommand's --help lists the global options; configure shows what it needs; keys revoke says what the 5 s are", async () => {
+    for (const args of [['whoami'], ['keys', 'list'], ['keys', 'create'], ['call'], ['login'], ['configure']]) {
+      const help = await runCli([...args, '--help'], { env: stack.env });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('Global Options:');
+      for (const option of ['--profile <name>', '--api-url <url>', '--api-key <key>', '--use-admin-key', '--region <region>', '--json']) {
+        expect(help.stdout, `${args.join(' ')} --help: ${option}`).toContain(option);
+      }
+    }
+    const configure = await runCli(['configure', '--help'], { env: stack.env });
+    expect(configure.stdout).toMatch(/^Usage: gatehouse configure --profile NAME --api-url URL \[--issuer URL --client-id ID\].*\[--region REGION\]/m);
+    const words = (text: string) => text.replace(/\s+/g, ' ');
+    expect(words(configure.stdout)).toContain('--profile NAME and --api-url URL are required, --region is used for SigV4');
+    const revoke = await runCli(['keys', 'revoke', '--help'], { env: stack.env });
+    expect(words(revoke.stdout)).toContain('revoke a key: requests made with it are refused within 5 s');
+  });
+
   it('usage errors exit 2: unknown command, a malformed scope, bad method, missing profile', async () => {
     expect((await local(['frobnicate'])).code).toBe(EXIT.USAGE);
     const scope = await local(['keys', 'create', '--name', 'x', '--scopes', 'keys/everything']);
@@ -68,7 +115,7 @@ describe('gatehouse (no login: the local admin key)', () => {
     expect(scope.stderr).toContain('"keys/everything" is not a scope name');
     // A well-formed scope the API does not declare is the API's to refuse (a team's API declares its own): it names
     // the scopes it does declare.
-    const undeclared = await local(['keys', 'create', '--name', 'x', '--scopes', 'keys:everything']);
+    const undeclared = await asAdmin(['keys', 'create', '--name', 'x', '--scopes', 'keys:everything']);
     expect(undeclared.code).toBe(1);
     expect(undeclared.stderr).toMatch(/not declared by this API: keys:everything \(declared: keys:read, keys:write/);
     expect((await local(['call', 'G E T', '/v1/whoami'])).code).toBe(EXIT.USAGE);
@@ -88,7 +135,7 @@ describe('keys', () => {
   let key: string;
 
   it('create prints the key once, with a warning on stderr', async () => {
-    const { code, stdout, stderr } = await local(['keys', 'create', '--name', 'ci deploy', '--scopes', 'items:read,items:write', '--scopes', 'keys:read']);
+    const { code, stdout, stderr } = await asAdmin(['keys', 'create', '--name', 'ci deploy', '--scopes', 'items:read,items:write', '--scopes', 'keys:read']);
     expect(code).toBe(0);
     key = KEY_PATTERN.exec(stdout)![0];
     keyId = /^id\s+(\w{12})$/m.exec(stdout)![1]!;
@@ -98,24 +145,24 @@ describe('keys', () => {
   });
 
   it('list and get never show the plaintext', async () => {
-    const list = await local(['keys', 'list']);
+    const list = await asAdmin(['keys', 'list']);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${keyId}\\s+ci deploy\\s+active`, 'm'));
     expect(list.stdout).not.toMatch(KEY_PATTERN);
-    const json = parseJson<{ keys: { id: string }[] }>((await local(['keys', 'list', '--json', '--all'])).stdout);
+    const json = parseJson<{ keys: { id: string }[] }>((await asAdmin(['keys', 'list', '--json', '--all'])).stdout);
     expect(json.keys.map((k) => k.id)).toContain(keyId);
-    const paged = await local(['keys', 'list', '--limit', '1']);
+    const paged = await asAdmin(['keys', 'list', '--limit', '1']);
     expect(paged.stdout.trim().split('\n')).toHaveLength(2);
     expect(paged.stderr).toMatch(/--next-token \S+/);
 
-    const get = await local(['keys', 'get', keyId]);
+    const get = await asAdmin(['keys', 'get', keyId]);
     expect(get.code).toBe(0);
     expect(get.stdout).toMatch(/^status\s+active$/m);
     expect(get.stdout).toMatch(new RegExp(`^prefix\\s+gth_test_${keyId}$`, 'm'));
     expect(get.stdout).not.toMatch(KEY_PATTERN);
   });
 
-  it('the new key calls the API (--api-key, then GATEHOUSE_API_KEY), and a missing scope says which', async () => {
+  it('the new key calls the API (--api-key, then GATEHOUSE_API_KEY), and a missing scope says which; item 2: and that the key came from the environment', async () => {
     const whoami = await local(['whoami', '--api-key', key, '--json']);
     expect(parseJson(whoami.stdout)).toMatchObject({ principalId: `key:${keyId}`, keyId, scopes: ['keys:read', 'items:read', 'items:write'] });
 
@@ -128,12 +175,13 @@ describe('keys', () => {
     expect(denied.code).toBe(EXIT.AUTH);
     expect(denied.stderr).toContain('Permission denied (403 PERMISSION_DENIED)');
     expect(denied.stderr).toContain('POST /v1/keys needs scope keys:write, which the API key from GATEHOUSE_API_KEY does not grant');
+    expect(denied.stderr).toContain('GATEHOUSE_API_KEY is set in this shell and is used before your login by every command: `unset GATEHOUSE_API_KEY`');
     expect(denied.stderr).not.toContain(key);
     expect(denied.stderr).not.toContain(first12(key.split('_')[3] ?? 'x'));
   });
 
   it('rotate prints the successor once; with a grace period the old key keeps working', async () => {
-    const { code, stdout, stderr } = await local(['keys', 'rotate', keyId, '--grace-period', '60']);
+    const { code, stdout, stderr } = await asAdmin(['keys', 'rotate', keyId, '--grace-period', '60']);
     expect(code).toBe(0);
     const successor = KEY_PATTERN.exec(stdout)![0];
     expect(successor).not.toBe(key);
@@ -145,10 +193,10 @@ describe('keys', () => {
   });
 
   it('revoke; then the key is refused (exit 3, what to do next, no key in the message)', async () => {
-    const { code, stdout } = await local(['keys', 'revoke', keyId]);
+    const { code, stdout } = await asAdmin(['keys', 'revoke', keyId]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`Revoked key ${keyId}`);
-    expect((await local(['keys', 'get', keyId, '--json'])).stdout).toContain('"status": "revoked"');
+    expect(stdout).toBe(`Revoked key ${keyId}. Requests made with it are refused within 5 s.\n`);
+    expect((await asAdmin(['keys', 'get', keyId, '--json'])).stdout).toContain('"status": "revoked"');
     // Refused within the 5 s revocation window (the authorizer's cache TTL is 3 s by default).
     let refused = await local(['whoami', '--api-key', key]);
     for (let i = 0; i < 20 && refused.code === 0; i++) {
@@ -163,31 +211,50 @@ describe('keys', () => {
 
   it('not found exits 4 (get, revoke, rotate of an unknown id), --json errors are JSON on stderr', async () => {
     for (const args of [['get'], ['revoke'], ['rotate']]) {
-      const result = await local(['keys', ...args, 'AAAAAAAAAAAA']);
+      const result = await asAdmin(['keys', ...args, 'AAAAAAAAAAAA']);
       expect(result.code, result.stderr).toBe(EXIT.NOT_FOUND);
     }
-    const json = await local(['keys', 'get', 'AAAAAAAAAAAA', '--json']);
-    expect(parseJson(json.stderr)).toMatchObject({ error: { status: 404, code: 'NOT_FOUND', requestId: expect.any(String) } });
-    const route = await local(['call', 'GET', '/v1/nothing-here']);
+    const json = await asAdmin(['keys', 'get', 'AAAAAAAAAAAA', '--json']);
+    expect(json.stderr.trimEnd().split('\n').map((l) => parseJson(l))).toEqual([
+      expect.objectContaining({ event: 'credential' }),
+      { error: expect.objectContaining({ status: 404, code: 'NOT_FOUND', requestId: expect.any(String) }) },
+    ]);
+    const route = await asAdmin(['call', 'GET', '/v1/nothing-here']);
     expect(route.code).toBe(EXIT.NOT_FOUND);
     expect(route.stderr).toContain('There is no route GET /v1/nothing-here');
   });
 
-  it('--json: stderr is JSON lines only (the new key\'s warning, a retry notice), each an event with its message', async () => {
-    const created = await local(['keys', 'create', '--name', 'json lines', '--scopes', 'items:read', '--json']);
+  it('item 3: --json: stderr is JSON lines only (the credential, the new key\'s warning, retry notices, the error), each an event with its message', async () => {
+    const created = await asAdmin(['keys', 'create', '--name', 'json lines', '--scopes', 'items:read', '--json']);
     expect(created.code, created.stderr).toBe(0);
     const warnings = created.stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l));
-    expect(warnings).toEqual([{ event: 'warning', message: expect.stringContaining('only time the key is shown') }]);
+    expect(warnings).toEqual([
+      { event: 'credential', source: 'admin-key', message: expect.stringContaining("the local stack's admin key") },
+      { event: 'warning', message: expect.stringContaining('only time the key is shown') },
+    ]);
 
     const gateway = await scriptedServer((_req, res, i) => (i === 0 ? problem(res, 429, 'RATE_LIMITED', { 'retry-after': '0' }) : ok(res, { principalId: 'p', authMethod: 'api_key', tenant: 't', scopes: [] })));
     try {
       const retried = await runCli(['--api-url', gateway.url, '--api-key', stack.config.adminKey, 'whoami', '--json'], { env: stack.env });
       expect(retried.code, retried.stderr).toBe(0);
       expect(retried.stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l))).toEqual([
+        { event: 'credential', source: 'api-key-flag', message: 'Using the API key from --api-key.' },
         { event: 'retry', message: 'GET /v1/whoami answered 429; retrying in 0.0 s…', attempt: 1, delayMs: 0 },
       ]);
     } finally {
       await gateway.close();
+    }
+    // Retries that end in a failure: the retry notices and then the error, every line JSON.
+    const failing = await scriptedServer((_req, res) => problem(res, 503, 'SERVICE_UNAVAILABLE', { 'retry-after': '0' }));
+    try {
+      const failed = await runCli(['--api-url', failing.url, '--api-key', stack.config.adminKey, 'keys', 'list', '--json'], { env: stack.env });
+      expect(failed.code).toBe(EXIT.ERROR);
+      const lines = failed.stderr.trimEnd().split('\n').map((l) => parseJson<Record<string, unknown>>(l));
+      expect(lines.map((l) => l.event ?? Object.keys(l)[0])).toEqual(['credential', 'retry', 'retry', 'retry', 'error']);
+      expect(lines.at(-1)).toMatchObject({ error: { status: 503, code: 'SERVICE_UNAVAILABLE' } });
+      expect(failed.stderr).not.toContain(stack.config.adminKey);
+    } finally {
+      await failing.close();
     }
   });
 
@@ -201,7 +268,7 @@ describe('keys', () => {
   });
 
   it('a validation error exits 1 and lists the fields', async () => {
-    const { code, stderr } = await local(['call', 'POST', '/v1/keys', '--data', '{"name":"x","scopes":[],"extra":1}']);
+    const { code, stderr } = await asAdmin(['call', 'POST', '/v1/keys', '--data', '{"name":"x","scopes":[],"extra":1}']);
     expect(code).toBe(EXIT.ERROR);
     expect(stderr).toContain('400 VALIDATION_ERROR');
     expect(stderr).toMatch(/^ {2}- scopes: /m);
@@ -210,24 +277,24 @@ describe('keys', () => {
 
 describe('call', () => {
   it('GET and PUT/DELETE with headers, -i, --data @file and --data - (stdin)', async () => {
-    const created = parseJson<{ id: string; version: number }>((await local(['call', 'POST', '/v1/items', '--data', '{"name":"a"}'])).stdout);
+    const created = parseJson<{ id: string; version: number }>((await asAdmin(['call', 'POST', '/v1/items', '--data', '{"name":"a"}'])).stdout);
     const dir = await tempDir();
     await writeFile(join(dir, 'item.json'), '{"name":"b","data":{"x":true}}');
-    const put = await runCli(['--profile', 'local', 'call', 'PUT', `/v1/items/${created.id}`, '--data', '@item.json', '-H', 'If-Match: "1"', '-i'], {
+    const put = await runCli(['--profile', 'local', '--use-admin-key', 'call', 'PUT', `/v1/items/${created.id}`, '--data', '@item.json', '-H', 'If-Match: "1"', '-i'], {
       env: stack.env,
       cwd: dir,
     });
     expect(put.code).toBe(0);
     expect(put.stdout).toMatch(/^HTTP 200$/m);
     expect(put.stdout).toMatch(/^etag: "2"$/m);
-    const stale = await local(['call', 'PUT', `/v1/items/${created.id}`, '--data', '-', '-H', 'If-Match: "1"'], stack.env, '{"name":"c","data":{}}');
+    const stale = await asAdmin(['call', 'PUT', `/v1/items/${created.id}`, '--data', '-', '-H', 'If-Match: "1"'], stack.env, '{"name":"c","data":{}}');
     expect(stale.code).toBe(EXIT.ERROR);
     expect(stale.stderr).toContain('412');
-    const list = await local(['call', 'GET', '/v1/items?limit=1']);
+    const list = await asAdmin(['call', 'GET', '/v1/items?limit=1']);
     expect(parseJson<{ items: unknown[] }>(list.stdout).items).toHaveLength(1);
-    const del = await local(['call', 'DELETE', `/v1/items/${created.id}`]);
+    const del = await asAdmin(['call', 'DELETE', `/v1/items/${created.id}`]);
     expect(del.code).toBe(0);
-    expect(del.stderr).toContain('204 (no content)');
+    expect(del.stderr).toBe("Using the local stack's admin key (--use-admin-key): tenant admin, every scope.\n204 (no content)\n");
   });
 
   it('refuses credentials in -H', async () => {
@@ -249,11 +316,12 @@ describe('call', () => {
   });
 
   it('POST /v1/verify is signed with SigV4 (the local IAM user), with or without --sigv4', async () => {
-    const created = await local(['keys', 'create', '--name', 'for verify', '--scopes', 'items:read', '--json']);
+    const created = await asAdmin(['keys', 'create', '--name', 'for verify', '--scopes', 'items:read', '--json']);
     const { id, key } = parseJson<{ id: string; key: string }>(created.stdout);
     const body = JSON.stringify({ key });
     const signed = await local(['call', 'POST', '/v1/verify', '--data', body, '--sigv4']);
     expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stderr).toBe("Using AWS SigV4 with the local stack's IAM user.\n");
     expect(parseJson(signed.stdout)).toMatchObject({ valid: true, keyId: id, tenant: 'admin', scopes: ['items:read'] });
     const auto = await local(['call', 'POST', '/v1/verify', '--data', JSON.stringify({ key: `${key.slice(0, -1)}x` })]);
     expect(parseJson(auto.stdout)).toEqual({ valid: false });
@@ -301,15 +369,37 @@ describe('login, whoami, refresh, logout', () => {
     expect(tokens.expiresAt).toBeGreaterThan(Date.now());
   });
 
-  it('whoami then uses the login (tenant = the person), before the admin key', async () => {
+  it('whoami then uses the login (tenant = the person); item 6: alice (group admins) is an administrator', async () => {
     const { code, stdout } = await local(['whoami']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^auth method\s+jwt$/m);
+    expect(stdout).toMatch(/^administrator\s+yes/m);
     expect(stdout).toMatch(/^credential\s+the login of alice \(profile local\)$/m);
     expect(stdout).toMatch(/^scopes\s+keys:read keys:write items:read items:write usage:read audit:read$/m);
     // --api-key still wins over the login.
     const withKey = await local(['whoami', '--api-key', stack.config.adminKey, '--json']);
     expect(parseJson(withKey.stdout)).toMatchObject({ authMethod: 'api_key', tenant: 'admin' });
+    // Every other command says which credential it used.
+    const list = await local(['keys', 'list']);
+    expect(list.stderr).toBe('Using the login of alice (profile local).\n');
+  });
+
+  it('item 2: GATEHOUSE_API_KEY outranks the login: every command says so, and its 403 says how to unset it', async () => {
+    const created = parseJson<{ key: string }>((await local(['keys', 'create', '--name', 'env key', '--scopes', 'items:read', '--json'])).stdout);
+    const env = { ...stack.env, GATEHOUSE_API_KEY: created.key };
+    const { code, stdout, stderr } = await local(['keys', 'list'], env);
+    expect(code).toBe(EXIT.AUTH);
+    expect(stdout).toBe('');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('Using the API key from GATEHOUSE_API_KEY, not the login of alice (profile local): `unset GATEHOUSE_API_KEY` to use the login again.');
+    expect(stderr).toContain('GET /v1/keys needs scope keys:read, which the API key from GATEHOUSE_API_KEY does not grant.');
+    expect(stderr).toContain(
+      'GATEHOUSE_API_KEY is set in this shell and is used before your login by every command: `unset GATEHOUSE_API_KEY` to use the login again ' +
+        '(or `env -u GATEHOUSE_API_KEY gatehouse …` for one command).',
+    );
+    expect(stderr).not.toContain(created.key);
+    // Unset, the login is back.
+    expect((await local(['keys', 'list'])).code).toBe(EXIT.OK);
   });
 
   it('keys created with the login belong to the person', async () => {
@@ -356,15 +446,27 @@ describe('login, whoami, refresh, logout', () => {
     await writeFile(file, saved, { mode: 0o600 });
   });
 
-  it('a login from another issuer (the local stack restarted) is ignored with a note', async () => {
+  it('item 1: a login from another issuer (the local stack restarted) is refused with the next step, never replaced by the admin key', async () => {
     const file = join(stack.configDir, 'tokens', 'local.json');
     const saved = await readFile(file, 'utf8');
     await writeFile(file, JSON.stringify({ ...parseJson<object>(saved), issuer: 'http://127.0.0.1:1' }), { mode: 0o600 });
-    const { code, stdout, stderr } = await local(['whoami']);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^credential\s+the local stack's admin key$/m);
-    expect(stderr).toMatch(/stored login of profile local is for another issuer/);
-    await writeFile(file, saved, { mode: 0o600 });
+    try {
+      for (const args of [['whoami'], ['keys', 'list'], ['call', 'GET', '/v1/items']]) {
+        const { code, stdout, stderr } = await local(args);
+        expect(code, args.join(' ')).toBe(EXIT.AUTH);
+        expect(stdout).toBe('');
+        expect(stderr).toBe(
+          'Error: The stored login of profile local is for another issuer or client (http://127.0.0.1:1): the local stack restarted, or the profile changed. ' +
+            "Run `gatehouse --profile local login` again, or add --use-admin-key to act as the local stack's admin key instead.\n",
+        );
+      }
+      // Asked for, the admin key is used, and said to be.
+      const admin = await asAdmin(['whoami']);
+      expect(admin.code).toBe(EXIT.OK);
+      expect(admin.stdout).toMatch(/^credential\s+the local stack's admin key$/m);
+    } finally {
+      await writeFile(file, saved, { mode: 0o600 });
+    }
   });
 
   it('bob (group users) cannot read the audit log: 403 names audit:read', async () => {
@@ -375,6 +477,7 @@ describe('login, whoami, refresh, logout', () => {
     const audit = await local(['call', 'GET', '/v1/audit'], env);
     expect(audit.code).toBe(EXIT.AUTH);
     expect(audit.stderr).toContain('GET /v1/audit needs scope audit:read, which the login of bob (profile local) does not grant');
+    expect((await local(['whoami'], env)).stdout).toMatch(/^administrator\s+no$/m);
   });
 
   it('a wrong password keeps the form up; the CLI keeps waiting until the right one', async () => {
@@ -430,13 +533,15 @@ describe('login, whoami, refresh, logout', () => {
     expect(stderr).toContain('no sign-in within 1 s');
   });
 
-  it('logout deletes the stored tokens; whoami falls back to the admin key', async () => {
+  it('logout deletes the stored tokens; item 1: whoami then has no credential, and never becomes the admin', async () => {
     const out = await local(['logout']);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('Logged out of profile local');
     expect(existsSync(join(stack.configDir, 'tokens', 'local.json'))).toBe(false);
     expect((await local(['logout'])).stdout).toContain('Not logged in');
-    expect((await local(['whoami'])).stdout).toMatch(/^credential\s+the local stack's admin key$/m);
+    const after = await local(['whoami']);
+    expect(after.code).toBe(EXIT.AUTH);
+    expect(after.stderr).toContain('No credential for profile local');
   });
 });
 

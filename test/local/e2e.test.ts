@@ -104,7 +104,7 @@ async function everyTokenRoute(headers: Record<string, string>, expect403ForAudi
 describe('every token route with each credential kind', () => {
   it('the bootstrap admin key (Authorization: Bearer), tenant admin with every scope', async () => {
     const me = await json(await stack.api('/v1/whoami', { headers: bearer(credentials.admin!) }), 200);
-    expect(me).toMatchObject({ authMethod: 'api_key', tenant: 'admin', scopes: ALL_SCOPES });
+    expect(me).toMatchObject({ authMethod: 'api_key', tenant: 'admin', scopes: ALL_SCOPES, admin: true });
     await everyTokenRoute(bearer(credentials.admin!), false);
   });
 
@@ -115,27 +115,27 @@ describe('every token route with each credential kind', () => {
 
   it('a key the admin created (its creator tenant, its own scopes)', async () => {
     const me = await json<{ keyId: string; tenant: string }>(await stack.api('/v1/whoami', { headers: { 'x-api-key': credentials.createdKey! } }), 200);
-    expect(me).toMatchObject({ authMethod: 'api_key', tenant: 'admin', keyId: expect.any(String) });
+    expect(me).toMatchObject({ authMethod: 'api_key', tenant: 'admin', keyId: expect.any(String), admin: false });
     await everyTokenRoute({ 'x-api-key': credentials.createdKey! }, false);
   });
 
   it('a machine token from the client-credentials grant (tenant = client id)', async () => {
     const me = await json(await stack.api('/v1/whoami', { headers: bearer(credentials.machine!) }), 200);
-    expect(me).toMatchObject({ authMethod: 'jwt', tenant: stack.config.oidc.machineClient.clientId, scopes: ALL_SCOPES });
+    expect(me).toMatchObject({ authMethod: 'jwt', tenant: stack.config.oidc.machineClient.clientId, scopes: ALL_SCOPES, admin: false });
     const { tenant } = await everyTokenRoute(bearer(credentials.machine!), false);
     expect(tenant).toBe(stack.config.oidc.machineClient.clientId);
   });
 
   it("alice's token from the login form (group admins: every scope, tenant = her sub)", async () => {
     const me = await json<{ tenant: string; principalId: string }>(await stack.api('/v1/whoami', { headers: bearer(credentials.alice!) }), 200);
-    expect(me).toMatchObject({ authMethod: 'jwt', scopes: ALL_SCOPES });
+    expect(me).toMatchObject({ authMethod: 'jwt', scopes: ALL_SCOPES, admin: true });
     expect(me.tenant).toBe(me.principalId);
     await everyTokenRoute(bearer(credentials.alice!), false);
   });
 
   it("bob's token from the login form (group users: everything but audit:read)", async () => {
     const me = await json(await stack.api('/v1/whoami', { headers: bearer(credentials.bob!) }), 200);
-    expect(me).toMatchObject({ authMethod: 'jwt', scopes: ALL_SCOPES.filter((s) => s !== 'audit:read') });
+    expect(me).toMatchObject({ authMethod: 'jwt', scopes: ALL_SCOPES.filter((s) => s !== 'audit:read'), admin: false });
     await everyTokenRoute(bearer(credentials.bob!), true);
   });
 });
@@ -149,6 +149,36 @@ describe('scopes and tenants through the gateway', () => {
     expect(denied.headers.get('www-authenticate')).toContain('insufficient_scope');
     await expectProblem(denied, 403, 'PERMISSION_DENIED');
     await expectProblem(await stack.api('/v1/keys', { headers: bearer(key) }), 403, 'PERMISSION_DENIED');
+  });
+
+  it("item 4: the gateway's 403 names the method and resource and where the scope is published; the scope is the route's x-gatehouse-scope", async () => {
+    const res = await stack.api('/v1/keys', { ...jsonBody({ name: 'items only', scopes: ['items:read'] }), headers: { ...bearer(credentials.admin!), 'content-type': 'application/json' } });
+    const { key } = await json<{ key: string }>(res, 201);
+    for (const [method, path, resource] of [
+      ['GET', '/v1/audit', '/v1/audit'],
+      ['DELETE', '/v1/keys/AAAAAAAAAAAA', '/v1/keys/{keyId}'],
+    ] as const) {
+      const denied = await stack.api(path, { method, headers: bearer(key) });
+      // The static gateway response cannot know the scope: no scope= in the challenge (RFC 6750 §3 makes it optional).
+      expect(denied.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse", error="insufficient_scope"');
+      const problem = await expectProblem(denied, 403, 'PERMISSION_DENIED');
+      expect(problem.detail).toBe(`The credential does not grant the scope that ${method} ${resource} needs; the route's x-gatehouse-scope in /openapi.json names it.`);
+      expect(problem.requestId).toBe(denied.headers.get('x-amzn-requestid'));
+      // Where the message points, the scope is.
+      const openapi = await json<{ paths: Record<string, Record<string, { 'x-gatehouse-scope'?: string }>> }>(await stack.api('/openapi.json'), 200);
+      expect(openapi.paths[resource]?.[method.toLowerCase()]?.['x-gatehouse-scope']).toBe(method === 'GET' ? 'audit:read' : 'keys:write');
+    }
+  });
+
+  it('item 5: POST /v1/verify without SigV4 (unsigned, or with an API key in X-API-Key) is a 404 that says the route may need SigV4 signing', async () => {
+    const unsigned: Record<string, string>[] = [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', 'x-api-key': credentials.admin! }];
+    for (const headers of unsigned) {
+      const res = await stack.api('/v1/verify', { ...jsonBody({ key: credentials.admin! }), headers });
+      const problem = await expectProblem(res, 404, 'NOT_FOUND');
+      expect(problem.detail).toBe('No such route, or this route needs AWS SigV4 (IAM) signing.');
+    }
+    // An unknown route says the same: the gateway cannot tell the two apart, in AWS as here.
+    expect((await expectProblem(await stack.api('/v1/nothing'), 404, 'NOT_FOUND')).detail).toBe('No such route, or this route needs AWS SigV4 (IAM) signing.');
   });
 
   it("a machine token limited to items:read cannot write", async () => {

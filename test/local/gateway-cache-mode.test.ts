@@ -72,7 +72,7 @@ describe('gateway cache mode (GATEHOUSE_GATEWAY_CACHE_TTL_SECONDS > 0)', () => {
 
   it('other gateway responses are unchanged in this mode', async () => {
     const problem = await expectProblem(await stack.api('/v1/nowhere', { headers: bearer(stack.config.adminKey) }), 404, 'NOT_FOUND');
-    expect(problem.detail).toBe(GATEWAY_RESPONSES.find((r) => r.type === 'RESOURCE_NOT_FOUND')!.detail);
+    expect(problem.detail).toBe(GATEWAY_RESPONSES.find((r) => r.type === 'MISSING_AUTHENTICATION_TOKEN')!.detail);
   });
 
   it('one invocation per Authorization value and TTL: a cached answer is right on every route (allowed ones pass, the others 403)', async () => {

@@ -120,7 +120,7 @@ describe('issue 17: the local stack with --mtls', () => {
   it('a mapped certificate gets exactly its scopes, and nothing beside it', async () => {
     const whoami = answered(await api('/v1/whoami', { cert: certs.billing }));
     expect(whoami.status, whoami.body).toBe(200);
-    expect(JSON.parse(whoami.body)).toEqual({ principalId: 'cert:billing', authMethod: 'certificate', tenant: 'billing', scopes: ['items:read'], certificate: 'billing', plan: 'unlimited' });
+    expect(JSON.parse(whoami.body)).toEqual({ principalId: 'cert:billing', authMethod: 'certificate', tenant: 'billing', scopes: ['items:read'], certificate: 'billing', plan: 'unlimited', admin: false });
     expect(answered(await api('/v1/items', { cert: certs.billing })).status).toBe(200);
     expect(answered(await api('/v1/items', { cert: certs.billing, method: 'POST', body: '{"name":"x"}' })).status).toBe(403);
     expect(answered(await api('/v1/usage', { cert: certs.billing })).status).toBe(403);
@@ -169,7 +169,7 @@ describe('issue 17: the local stack with --mtls', () => {
 
   it('the CLI presents the client certificate: profile local, and --cert/--key with --certificate-only', async () => {
     const env = { GATEHOUSE_STATE_DIR: stateDir, GATEHOUSE_CONFIG_DIR: join(stateDir, 'cli'), HOME: stateDir };
-    const asAdmin = await runCli(['--profile', 'local', '--json', 'whoami'], { env });
+    const asAdmin = await runCli(['--profile', 'local', '--use-admin-key', '--json', 'whoami'], { env });
     expect(asAdmin.code, asAdmin.stderr).toBe(0);
     expect(JSON.parse(asAdmin.stdout)).toMatchObject({ tenant: 'admin', authMethod: 'api_key' });
 

@@ -2,7 +2,7 @@
  * Start-up and shutdown of the local stack: in-process (startLocalStack) and through the real entry point
  * (`node --import tsx local/main.ts`, what `npm start` runs) as a child process.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -52,6 +52,21 @@ describe('startLocalStack', () => {
       await stack.close(); // idempotent
     }
     for (const url of Object.values(stack.endpoints)) expect(await refused(url), url).toBe(true);
+  });
+
+  it('item 8: a state directory inside a git repository never shows up in git status (it writes its own .gitignore)', async () => {
+    const repo = await freshDir();
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: repo } });
+    git('init', '--quiet');
+    const stateDir = join(repo, 'my-state');
+    const stack = await startTestStack({ stateDir, persist: true });
+    try {
+      expect((await stat(join(stateDir, 'local.json'))).isFile()).toBe(true);
+      expect(git('status', '--porcelain', '--untracked-files=all')).toBe('');
+      expect(git('check-ignore', join(stateDir, 'local.json')).trim()).toBe(join(stateDir, 'local.json'));
+    } finally {
+      await stack.close();
+    }
   });
 
   it('--persist keeps the admin key, data, passwords, tenants and earlier tokens across a restart', async () => {

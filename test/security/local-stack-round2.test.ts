@@ -401,11 +401,29 @@ describe('11.14: CORS and Cache-Control on every gateway-made answer', () => {
       for (const b of blocks) expect(b).toEqual(blocks[0]);
       return Object.fromEntries(blocks[0]!.map((h) => [h.Name, h.Value]));
     };
+    const gatewayTemplate = (template: Template, type: string) => {
+      const response = Object.values(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse')).find((r) => r.Properties?.ResponseType === type)!;
+      return (response.Properties?.ResponseTemplates as Record<string, string>)['application/json']!;
+    };
+    const TEMPLATE_CONTEXT = { requestId: 'req-1', httpMethod: 'DELETE', resourcePath: '/v1/keys/{keyId}' };
+    /** The decision context of a plan-limit refusal (the one response that reads the authorizer's context). */
+    const AUTHORIZER_CONTEXT: Readonly<Record<string, string>> = { limit: 'quota', retryAfter: '7', quotaResetsAt: '2030-01-02T00:00:00.000Z' };
+    /**
+     * What API Gateway does to a gateway response template: the variant `#if($context.authorizer.x == "v")…#else…#end`
+     * the context picks, then each `$context.<name>` (and `$context.authorizer.<name>`) becomes its value.
+     */
+    const asApiGateway = (template: string) => {
+      const choice = /^#if\(\$context\.authorizer\.(\w+) == "(\w+)"\)(.*)#else(.*)#end$/s.exec(template);
+      const chosen = choice ? (AUTHORIZER_CONTEXT[choice[1]!] === choice[2] ? choice[3]! : choice[4]!) : template;
+      return chosen
+        .replace(/\$context\.authorizer\.(\w+)/g, (_match, name: string) => AUTHORIZER_CONTEXT[name] ?? `<no authorizer.${name}>`)
+        .replace(/\$context\.(\w+)/g, (_match, name: string) => (Object.hasOwn(TEMPLATE_CONTEXT, name) ? TEMPLATE_CONTEXT[name as keyof typeof TEMPLATE_CONTEXT] : `<no ${name}>`));
+    };
     const localHeaders = (headers: Readonly<Record<string, string | readonly string[]>>) =>
       Object.fromEntries(Object.entries(headers).filter(([name]) => !/^x-(amzn|gatehouse)-/i.test(name)));
 
     for (const origins of [[], [ORIGIN], [ORIGIN, OTHER_ORIGIN]]) {
-      it(`finding 11.14: with ${origins.length} origin(s), every gateway response and the WAF 429 carry exactly the local gateway’s headers`, () => {
+      it(`finding 11.14: with ${origins.length} origin(s), every gateway response and the WAF 429 carry exactly the local gateway’s headers and body`, () => {
         const { templates } = synthGatehouse({ corsOrigins: origins });
         // The plan-limit response maps Retry-After from the authorizer's context: API Gateway fills it in per request.
         const authorizerContext = { retryAfter: '7' };
@@ -419,7 +437,11 @@ describe('11.14: CORS and Cache-Control on every gateway-made answer', () => {
           expect(JSON.stringify(deployed)).not.toContain('method.request');
           if (origins.length === 1) expect(deployed['Access-Control-Allow-Origin']).toBe(ORIGIN);
           else expect(deployed['Access-Control-Allow-Origin']).toBeUndefined();
+          // Item 4: the body too — the deployed template as API Gateway fills in its $context variables.
+          const local = gatewayError(def.type, TEMPLATE_CONTEXT.requestId, { corsOrigins: origins, request: TEMPLATE_CONTEXT, authorizerContext: AUTHORIZER_CONTEXT });
+          expect(String(local.body), def.type).toBe(asApiGateway(gatewayTemplate(templates.api, def.type)));
         }
+        expect(JSON.parse(asApiGateway(gatewayTemplate(templates.api, 'ACCESS_DENIED')))).toMatchObject({ detail: expect.stringContaining('DELETE /v1/keys/{keyId} needs') });
         const waf = wafHeaders(templates.waf);
         const local = localHeaders(wafRateLimited('r', { corsOrigins: origins }).headers);
         delete local['Content-Type']; // WAF sets it from the body type (and refuses a custom one)

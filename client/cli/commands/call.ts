@@ -55,6 +55,7 @@ async function call(context: CommandContext, command: Command, method: string, p
   } else if (route?.auth !== 'public') {
     auth = await context.requiredCredential(profile, g);
   }
+  if (auth) context.announceCredential(out);
   const client = context.client(profile, out, auth, iam, g);
   const response = await client.request(upper, path, { ...(body === undefined ? {} : { body }), headers, ...(auth ? { authenticator: auth } : {}) });
   if (options.include) {

@@ -60,7 +60,8 @@ async function configure(context: CommandContext, command: Command, options: Con
 export function registerConfigure(program: Command, context: CommandContext): void {
   program
     .command('configure')
-    .description('save a profile from the stack outputs (with --profile NAME --api-url URL)')
+    .description('save a profile from the stack outputs: --profile NAME and --api-url URL are required, --region is used for SigV4')
+    .usage('--profile NAME --api-url URL [--issuer URL --client-id ID] [--oauth-base-url URL] [--region REGION] [options]')
     .option('--issuer <url>', 'OIDC issuer (Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>)')
     .option('--client-id <id>', 'the login app client id')
     .option('--scopes <scopes>', 'scopes to request at login (default "openid"; Cognito: openid and every gatehouse/<scope>)')

@@ -112,7 +112,7 @@ async function revoke(context: CommandContext, command: Command, keyId: string):
   const { client, out } = await context.authedClient(command);
   await client.revokeKey(keyId);
   if (out.json) out.value({ id: keyId, revoked: true });
-  else out.out(line(`Revoked key ${keyId}. It is refused everywhere within 5 s.`));
+  else out.out(line(`Revoked key ${keyId}. Requests made with it are refused within 5 s.`));
 }
 
 async function setPlan(context: CommandContext, command: Command, keyId: string, plan: string): Promise<void> {
@@ -153,7 +153,7 @@ export function registerKeys(program: Command, context: CommandContext): void {
     .action((keyId: string, _options: unknown, command: Command) => get(context, command, keyId));
   keys
     .command('revoke')
-    .description('revoke a key (refused within 5 s)')
+    .description('revoke a key: requests made with it are refused within 5 s; revoking it again changes nothing')
     .argument('<keyId>', 'the 12-character key id')
     .action((keyId: string, _options: unknown, command: Command) => revoke(context, command, keyId));
   keys

@@ -16,6 +16,7 @@ export function createWhoamiHandler(services: Services) {
               tenant: principal.tenant,
               scopes: principal.scopes,
               plan: services.plans.forPrincipal(principal).name,
+              admin: principal.admin,
               ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
               ...(principal.certificate === undefined ? {} : { certificate: principal.certificate }),
             }),
