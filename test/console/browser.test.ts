@@ -219,6 +219,8 @@ describe.skipIf(!haveChromium)(`the browser console in headless Chromium (skippe
     // Two keys named "ci deploy" now: the successor, active, and the old one, marked rotated until its grace ends.
     await expect.poll(() => keyRow('ci deploy').count()).toBe(2);
     expect(await page.locator(`#keys-table tr[data-key-id="${aliceKeyId}"] .badge.grace`).textContent()).toBe('rotated');
+    // Each key's plan (docs/plans.md): without plans configured, every key is on the built-in unlimited plan.
+    expect(await page.locator(`#keys-table tr[data-key-id="${aliceKeyId}"] td[data-label="Plan"]`).textContent()).toBe('unlimited');
   });
 
   it('alice revokes a key after confirming, and it is refused within the revocation window', async () => {

@@ -262,7 +262,7 @@ export function keysPage(ctx: PageContext): HTMLElement {
         'table',
         { class: 'stack', id: 'keys-table' },
         h('caption', { class: 'visually-hidden' }, "Your tenant's API keys, newest first"),
-        h('thead', {}, h('tr', {}, ['Name', 'Key', 'Scopes', 'Status', 'Created', 'Created by', 'Expires', 'Last used', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, ['Name', 'Key', 'Scopes', 'Plan', 'Status', 'Created', 'Created by', 'Expires', 'Last used', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
         h(
           'tbody',
           {},
@@ -273,6 +273,7 @@ export function keysPage(ctx: PageContext): HTMLElement {
               cell('Name', h('span', { class: 'key-name' }, key.name), key.admin ? h('span', { class: 'hint' }, 'bootstrap admin key') : null),
               cell('Key', h('code', { class: 'prefix' }, `${key.prefix}…`)),
               cell('Scopes', scopeList(key.scopes)),
+              cell('Plan', key.plan),
               cell('Status', status(key)),
               cell('Created', time(key.createdAt)),
               cell('Created by', h('code', {}, key.createdBy)),
