@@ -102,6 +102,14 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
   const { routes } = deps.api;
 
   const plans = deps.plans?.catalog.limitsAnything ? deps.plans : undefined;
+  // A token principal's counter subject is a SHA-256 of its tenant and sub: computed once per principal object, which
+  // the decision cache hands back for every request of that credential (the hot path stays hash-free).
+  const subjects = new WeakMap<Principal, string>();
+  const subjectOf = (principal: Principal): string => {
+    let subject = subjects.get(principal);
+    if (subject === undefined) subjects.set(principal, (subject = quotaSubject(principal)));
+    return subject;
+  };
 
   const allow = async (principal: Principal, event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const policy = buildPolicy({ principalId: principal.principalId, methodArn: event.methodArn, scopes: principal.scopes, routes, context: principalToContext(principal) });
@@ -109,7 +117,7 @@ export function createAuthorizer(deps: AuthorizerDeps): Authorizer {
     // The anonymous principal of audit and off modes is nobody's plan: not limited (WAF's per-IP rule still is).
     if (principal.authMethod === 'anonymous') return { ...policy, usageIdentifierKey: plans.usageKeys.open };
     // A store failure while leasing throws: no Allow, the authorizer-failure response (fail closed).
-    const decision = await plans.limiter.check(quotaSubject(principal), plans.catalog.forPrincipal(principal));
+    const decision = await plans.limiter.check(subjectOf(principal), plans.catalog.forPrincipal(principal));
     if (!decision.allowed) metrics.add('PlanLimited', 1, { limit: decision.limit });
     return {
       ...policy,

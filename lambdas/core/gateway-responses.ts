@@ -6,6 +6,7 @@
  * same template with {@link renderGatewayTemplate}); WAF's custom responses are wholly static.
  */
 import { staticCorsHeaders } from './cors.js';
+import type { PlanLimit } from './plan-limiter.js';
 import { ERROR_CODES, PROBLEM_CONTENT_TYPE, problemType, type ErrorCode, WWW_AUTHENTICATE_401, WWW_AUTHENTICATE_403_SCOPE } from './errors.js';
 
 export type GatewayResponseType =
@@ -66,6 +67,7 @@ export const RETRY_AFTER_THROTTLED_SECONDS = 1;
  * the 429 it means, from the decision's context: its Retry-After, and which limit (rate or quota) with the instant the
  * quota resets.
  */
+const QUOTA_LIMIT: PlanLimit = 'quota';
 const PLAN_LIMITED: GatewayResponseDefinition = {
   ...def('INVALID_API_KEY', 'RATE_LIMITED', "This credential's plan allows no more requests right now; retry after the time in Retry-After."),
   contextHeaders: { 'Retry-After': 'retryAfter' },
@@ -73,7 +75,7 @@ const PLAN_LIMITED: GatewayResponseDefinition = {
     on: 'limit',
     cases: [
       {
-        when: 'quota',
+        when: QUOTA_LIMIT,
         code: 'QUOTA_EXCEEDED',
         detail: "The quota of this credential's plan is used up until $context.authorizer.quotaResetsAt; retry after the time in Retry-After.",
       },

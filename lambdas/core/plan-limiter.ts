@@ -31,9 +31,12 @@ export interface QuotaState {
   readonly window: PeriodWindow;
 }
 
+/** Which limit refused a request: the authorizer's context value `limit`, which the plan-limit 429 reads. */
+export type PlanLimit = 'rate' | 'quota';
+
 export type LimitDecision =
   | { readonly allowed: true; readonly plan: Plan; readonly quota?: QuotaState }
-  | { readonly allowed: false; readonly plan: Plan; readonly limit: 'rate' | 'quota'; readonly retryAfterSeconds: number; readonly quota?: QuotaState };
+  | { readonly allowed: false; readonly plan: Plan; readonly limit: PlanLimit; readonly retryAfterSeconds: number; readonly quota?: QuotaState };
 
 interface Bucket {
   tokens: number;

@@ -89,6 +89,11 @@ export class PlanCatalog {
     return this.byName.get(fallback)!;
   }
 
+  /** The plan a stored key is on, as the authorizer resolves it for that key (a removed plan reads as the default). */
+  forKey(record: { readonly plan?: string; readonly admin?: true }): Plan {
+    return this.forPrincipal({ authMethod: 'api_key', admin: record.admin === true, ...(record.plan === undefined ? {} : { plan: record.plan }) });
+  }
+
   /** A token's plan: by its client id, else by the first configured group it is in, else the default. */
   forToken(clientId: string | undefined, groups: readonly string[]): string {
     const byClient = clientId !== undefined && Object.hasOwn(this.config.tokens.clientIds, clientId) ? this.config.tokens.clientIds[clientId] : undefined;

@@ -5,7 +5,7 @@
  * change takes effect within the decision cache's TTL; GET /v1/usage shows plan, use and what remains.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem, startTestStack, type TestStack } from '../local/support.js';
+import { bearer, expectProblem, machineToken, startTestStack, type TestStack } from '../local/support.js';
 
 const PLANS = {
   plans: {
@@ -130,5 +130,28 @@ describe('GET /v1/usage', () => {
       if (!row) await new Promise((r) => setTimeout(r, 100));
     }
     expect(row).toMatchObject({ keyId: id, plan: 'writer', quota: { limit: 50, period: 'day', used: 2, remaining: 48 } });
+  });
+});
+
+describe('tokens on plans', () => {
+  it("a machine client's tokens share one counter (its principal, not the token string) and are held to their plan", async () => {
+    // No mapping names this stack's (random) machine client: its tokens are on the default plan, here the tiny one.
+    const tokenStack = await startTestStack({ env: { GATEHOUSE_PLANS: JSON.stringify({ ...PLANS, defaultPlan: 'tiny' }) } });
+    try {
+      const first = await machineToken(tokenStack.config, 'gatehouse/items:read');
+      const second = await machineToken(tokenStack.config, 'gatehouse/items:read');
+      expect(second).not.toBe(first);
+      const call = (token: string) => tokenStack.api('/v1/whoami', { headers: bearer(token) });
+      expect((await call(first)).status).toBe(200);
+      expect((await call(first)).status).toBe(200);
+      const third = await call(second);
+      expect(third.status).toBe(200);
+      expect(third.headers.get('ratelimit')).toMatch(/^"quota";r=0;t=\d+$/);
+      expect(((await third.json()) as { plan: string }).plan).toBe('tiny');
+      await expectProblem(await call(second), 429, 'QUOTA_EXCEEDED');
+      await expectProblem(await call(first), 429, 'QUOTA_EXCEEDED');
+    } finally {
+      await tokenStack.stop();
+    }
   });
 });

@@ -31,17 +31,13 @@ import { createKeyBody, listKeysQuery, rotateKeyBody, setPlanBody } from './sche
 import type { z } from 'zod';
 import { httpOptions, type Services } from '../services.js';
 
-/** The plan a key is on, as the authorizer resolves it (a removed plan reads as the default). */
-const planOfKey = (record: KeyRecord, plans: PlanCatalog): string =>
-  plans.forPrincipal({ authMethod: 'api_key', admin: record.admin === true, ...(record.plan === undefined ? {} : { plan: record.plan }) }).name;
-
 export function keyView(record: KeyRecord, nowMs: number, catalog: ScopeCatalog, plans: PlanCatalog) {
   return {
     id: record.id,
     prefix: `${KEY_PREFIX}${record.env}_${record.id}`,
     name: record.name,
     scopes: effectiveScopes(record, catalog),
-    plan: planOfKey(record, plans),
+    plan: plans.forKey(record).name,
     ...(record.admin === true ? { admin: true as const } : {}),
     status: keyState(record, nowMs),
     createdAt: record.createdAt,
@@ -60,7 +56,7 @@ function createdView(key: string, record: KeyRecord, catalog: ScopeCatalog, plan
     key,
     name: record.name,
     scopes: effectiveScopes(record, catalog),
-    plan: planOfKey(record, plans),
+    plan: plans.forKey(record).name,
     createdAt: record.createdAt,
     expiresAt: record.expiresAt ?? null,
     ...(record.rotatedFrom === undefined ? {} : { rotatedFrom: record.rotatedFrom }),
@@ -135,6 +131,13 @@ export function createKeysHandler(services: Services) {
   function assertMayHandleKeys(p: Principal): void {
     const refusal = issueRefusal(issuerIgnoringEnd(p));
     if (refusal) throw refusalError(refusal, 'create');
+  }
+
+  /** The key the path names, if it is the caller's tenant's; anything else is the same 404 (another tenant's too). */
+  async function tenantKey(req: ApiRequest): Promise<KeyRecord> {
+    const record = await keys.getForTenant(keyIdOf(req), req.principal.tenant);
+    if (!record) throw new NotFoundError('No such key.');
+    return record;
   }
 
   /**
@@ -259,8 +262,7 @@ export function createKeysHandler(services: Services) {
 
       'GET /v1/keys/{keyId}': {
         async handle(req) {
-          const record = await keys.getForTenant(keyIdOf(req), req.principal.tenant);
-          if (!record) throw new NotFoundError('No such key.');
+          const record = await tenantKey(req);
           return json(200, keyView(record, services.now(), catalog, plans));
         },
       },
@@ -270,12 +272,11 @@ export function createKeysHandler(services: Services) {
         async handle(req: ApiRequest<z.output<typeof setPlanBody>>) {
           const { principal } = req;
           assertMayHandleKeys(principal);
-          const target = await keys.getForTenant(keyIdOf(req), principal.tenant);
-          if (!target) throw new NotFoundError('No such key.');
+          const target = await tenantKey(req);
           const { plan } = req.body;
           // Both ends must be plans the caller could give a key: the new one (no escalation) and the current one (a
           // narrower caller does not decide for a broader key, as with revoking).
-          const from = planOfKey(target, plans);
+          const from = plans.forKey(target).name;
           const toRefused = planRefusal(plans, principal, plan);
           if (toRefused) throw planRefusalError(toRefused, plan, 'change');
           const fromRefused = planRefusal(plans, principal, from);
@@ -294,8 +295,7 @@ export function createKeysHandler(services: Services) {
         async handle(req) {
           const { principal } = req;
           assertMayHandleKeys(principal);
-          const target = await keys.getForTenant(keyIdOf(req), principal.tenant);
-          if (!target) throw new NotFoundError('No such key.');
+          const target = await tenantKey(req);
           // Scopes never change after creation, so this read decides for the write below. Administrators are
           // excepted: incident response must be able to revoke any key of their tenant.
           if (!principal.admin) {
@@ -317,8 +317,7 @@ export function createKeysHandler(services: Services) {
         async handle(req: ApiRequest<z.output<typeof rotateKeyBody>>) {
           const { principal } = req;
           assertMayHandleKeys(principal);
-          const old = await keys.getForTenant(keyIdOf(req), principal.tenant);
-          if (!old) throw new NotFoundError('No such key.');
+          const old = await tenantKey(req);
           if (old.admin === true && !principal.admin) throw new PermissionError('Only an administrator can rotate the bootstrap admin key.');
           const now = services.now();
           // Everything that can refuse is decided before the successor exists.
@@ -326,7 +325,7 @@ export function createKeysHandler(services: Services) {
           const refusal = issueRefusal(issuer, { scopes: effectiveScopes(old, catalog) });
           if (refusal) throw refusalError(refusal, 'rotate');
           // The successor keeps the old key's plan: that too must be one the caller could have given it.
-          const oldPlan = planOfKey(old, plans);
+          const oldPlan = plans.forKey(old).name;
           const planRefused = planRefusal(plans, principal, oldPlan);
           if (planRefused) throw planRefusalError(planRefused, oldPlan, 'rotate');
           assertRotatable(old, now);

@@ -24,10 +24,8 @@ export function createUsageHandler(services: Services) {
       const nowMs = services.now();
       // Two batched reads per 100 rows: the keys' plans, then the quota counters of the plans that have one.
       const records = await services.keys.getManyForTenant(page.usage.map((u) => u.keyId), principal.tenant);
-      const planOf = (keyId: string) => {
-        const record = records.get(keyId);
-        return plans.forPrincipal({ authMethod: 'api_key', admin: record?.admin === true, ...(record?.plan === undefined ? {} : { plan: record.plan }) });
-      };
+      // A key that is gone (usage outlives keys) reads as the default plan.
+      const planOf = (keyId: string) => plans.forKey(records.get(keyId) ?? {});
       const counters = page.usage.flatMap((u) => {
         const quota = planOf(u.keyId).quota;
         return quota ? [{ subject: keySubject(u.keyId), periodId: periodWindow(quota.period, nowMs).id }] : [];
